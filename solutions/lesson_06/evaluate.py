@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..lesson_02.forward import forward
 
@@ -220,7 +221,6 @@ def plot_history(history: dict[str, list[float]]) -> Figure:
     ax_loss.plot(np.arange(1, batch_loss.size + 1) / per_epoch, batch_loss,
                  color="C0", alpha=0.3, linewidth=0.8, label="per batch")
     ax_loss.plot(np.arange(1, epoch_loss.size + 1), epoch_loss, "o-", color="C0", label="per epoch")
-    ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("cross-entropy loss")
     ax_loss.set_title("training loss")
     ax_loss.legend()
@@ -230,7 +230,9 @@ def plot_history(history: dict[str, list[float]]) -> Figure:
         ax_acc.set_title(f"validation accuracy (last {val_accuracy[-1]:.2%})")
     else:
         ax_acc.set_title("validation accuracy (no validation set)")
-    ax_acc.set_xlabel("epoch")
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax_acc.set_ylabel("accuracy")
     fig.tight_layout()
     return fig
