@@ -1,0 +1,1 @@
+"""Lesson 01: data loading, from MNIST's bytes on disk to shuffled mini-batches of float32 pixels."""
