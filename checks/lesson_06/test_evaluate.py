@@ -25,7 +25,8 @@ from course.checklib import expect, expect_array, expect_close, expect_unchanged
 # Metrics are ratios of small counts computed in float64: tight.
 METRIC_RTOL, METRIC_ATOL = 1e-9, 1e-12
 SWAPPED = "rows and columns swapped (rows should be true labels)"
-TITLE = re.compile(r"true\D*?(\d+)\D+?pred\w*\D*?(\d+)", re.IGNORECASE)
+TRUE_IN_TITLE = re.compile(r"true\D*?(\d+)", re.IGNORECASE)  # "true 3 / pred 5" -> 3
+PRED_IN_TITLE = re.compile(r"pred\w*\D*?(\d+)", re.IGNORECASE)  # "true 3 / pred 5" -> 5
 
 # --- the checks' own oracle: a few lines of NumPy, independent of any tree -----------------
 
@@ -65,8 +66,8 @@ def _labels_of_panels(fig):
     """(true, pred) parsed from the title of every Axes of ``fig`` that shows an image, and the images."""
     panels = [ax for ax in fig.axes if ax.images]
     titles = [ax.get_title() for ax in panels]
-    parsed = [TITLE.search(t) for t in titles]
-    pairs = [(int(m.group(1)), int(m.group(2))) if m else None for m in parsed]
+    parsed = [(TRUE_IN_TITLE.search(t), PRED_IN_TITLE.search(t)) for t in titles]
+    pairs = [(int(a.group(1)), int(b.group(1))) if a and b else None for a, b in parsed]
     return panels, titles, pairs
 
 
@@ -210,6 +211,15 @@ def test_confusion_matrix_rows_count_true_labels_and_columns_count_predictions(l
            hint="row i holds the images whose true label is i")
 
 
+@pytest.mark.points(1)
+def test_confusion_matrix_leaves_the_labels_unchanged(lesson, rng):
+    y_true, y_pred = _random_labels(rng, n=50)
+    before = {"y_true": y_true.copy(), "y_pred": y_pred.copy()}
+    lesson.confusion_matrix(y_true, y_pred, num_classes=10)
+    expect_unchanged(before, {"y_true": y_true, "y_pred": y_pred},
+                     lesson.confusion_matrix.text(y_true, y_pred, num_classes=10), "labels")
+
+
 # --- precision_recall_f1 --------------------------------------------------------------------
 
 
@@ -221,11 +231,14 @@ def _check_metrics(lesson, cm, precision, recall, f1, hint):
     c = cm.shape[0]
     with np.errstate(all="ignore"):
         arithmetic = (precision + recall) / 2
+    one_if_undefined = "1 instead of 0 where a ratio is 0 / 0 (zero_division=0 means 0)"
     for name, got, want, mistakes in (
         ("precision", result[0], precision, {"precision and recall swapped": recall,
+                                             one_if_undefined: np.where(cm.sum(axis=0) > 0, precision, 1.0),
                                              "nan where a class is never predicted":
                                                  lambda a: bool(np.any(np.isnan(a)))}),
         ("recall", result[1], recall, {"precision and recall swapped": precision,
+                                       one_if_undefined: np.where(cm.sum(axis=1) > 0, recall, 1.0),
                                        "nan where a class never occurs": lambda a: bool(np.any(np.isnan(a)))}),
         ("f1", result[2], f1, {"F1 as the arithmetic mean instead of the harmonic mean": arithmetic,
                                "nan where a class is never predicted": lambda a: bool(np.any(np.isnan(a)))}),

@@ -37,6 +37,23 @@ MUTANTS = [
             np.add.at(cm, (y_true, y_pred), 1)
             return cm
         """, expect="labels present"),
+    Mutant("confusion matrix of floats (np.zeros without dtype)", "evaluate", """
+        def confusion_matrix(y_true, y_pred, num_classes=10):
+            cm = np.zeros((num_classes, num_classes))
+            np.add.at(cm, (y_true, y_pred), 1)
+            return cm
+        """, expect="an integer dtype"),
+    Mutant("metrics give 1 where undefined (zero_division=1)", "evaluate", """
+        def precision_recall_f1(cm):
+            cm = np.asarray(cm, dtype=np.float64)
+            tp = np.diag(cm)
+            cols, rows = cm.sum(axis=0), cm.sum(axis=1)
+            precision = np.divide(tp, cols, out=np.ones_like(tp), where=cols > 0)
+            recall = np.divide(tp, rows, out=np.ones_like(tp), where=rows > 0)
+            total = precision + recall
+            f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
+            return precision, recall, f1
+        """, expect="1 instead of 0"),
     Mutant("precision and recall swapped", "evaluate", """
         def precision_recall_f1(cm):
             cm = np.asarray(cm, dtype=np.float64)
