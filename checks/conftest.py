@@ -34,8 +34,9 @@ except ImportError:  # pragma: no cover - hypothesis is a learner dependency
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("course")
-    group.addoption("--target", default=os.environ.get("COURSE_TARGET") or None,
-                    help="the tree to grade: lessons (default), solutions, or a folder laid out like lessons/")
+    group.addoption("--target", action="append", default=None,
+                    help="the tree to grade: lessons (default), solutions, or a folder laid out like lessons/; "
+                         "repeat it to run every check on several trees in one session")
     group.addoption("--results-json", default=None, help="write each check's outcome, points and message here")
 
 
@@ -44,12 +45,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config._course_results = []  # type: ignore[attr-defined]
 
 
-def _tree(config: pytest.Config) -> Path:
-    return paths.resolve_target(config.getoption("--target"))
+def _trees(config: pytest.Config) -> list[Path]:
+    targets = config.getoption("--target") or [os.environ.get("COURSE_TARGET") or None]
+    return [paths.resolve_target(t) for t in targets]
+
+
+def _item_tree(item: pytest.Item) -> Path:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "tree" in callspec.params:
+        return callspec.params["tree"]
+    return _trees(item.config)[0]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"graded tree: {_tree(config)}"
+    return "graded tree: " + ", ".join(str(t) for t in _trees(config))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    trees = _trees(metafunc.config)
+    if len(trees) > 1 and "tree" in metafunc.fixturenames:
+        metafunc.parametrize("tree", trees, indirect=True, scope="session",
+                             ids=[f"tree{i}" for i in range(len(trees))])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,9 +87,9 @@ def make_api(tree: Path, number: int, checking: int) -> LessonAPI:
 
 
 @pytest.fixture(scope="session")
-def tree(pytestconfig: pytest.Config) -> Path:
+def tree(request: pytest.FixtureRequest) -> Path:
     """The folder being graded."""
-    return _tree(pytestconfig)
+    return getattr(request, "param", None) or _trees(request.config)[0]
 
 
 @pytest.fixture
@@ -104,9 +120,9 @@ def rng() -> np.random.Generator:
 
 def _graded(item: pytest.Item) -> str:
     used = [f for api in item.__dict__.get("_course_apis", []) for f in api.used.values()]
+    root = _item_tree(item)
     if not used:
-        return f"graded tree: {_tree(item.config)}"
-    root = _tree(item.config)
+        return f"graded tree: {root}"
     shown = sorted({str(Path(u).relative_to(root.parent)) if Path(u.split('::')[0]).is_relative_to(root.parent)
                     else u for u in used})
     return "graded: " + ", ".join(shown)
@@ -129,6 +145,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         marker = item.get_closest_marker("points")
         item.config._course_results.append({  # type: ignore[attr-defined]
             "nodeid": item.nodeid,
+            "tree": str(_item_tree(item)),
             "lesson": f"lesson_{_lesson_number(Path(str(item.path))):02d}",
             "check": item.name,
             "points": marker.args[0] if marker and marker.args else 0,
@@ -140,5 +157,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("--results-json")
     if out:
-        Path(out).write_text(json.dumps({"tree": str(_tree(session.config)),
+        Path(out).write_text(json.dumps({"tree": ", ".join(str(t) for t in _trees(session.config)),
                                          "checks": session.config._course_results}, indent=1))  # type: ignore[attr-defined]

@@ -17,24 +17,26 @@ from pathlib import Path
 from . import curriculum, paths
 
 
-def run_checks(tree: Path | str | None = None, lessons: list[str] | None = None,
+def run_checks(tree: Path | str | list | None = None, lessons: list[str] | None = None,
                extra_args: list[str] | None = None, timeout: float = 600) -> dict:
     """Run ``pytest checks/...`` on ``tree`` in a subprocess; return the parsed results.
 
-    ``{"tree": ..., "returncode": int, "checks": [{"lesson", "check", "points", "outcome",
-    "message"}, ...], "output": tail of pytest's output}``.
+    ``{"tree": ..., "returncode": int, "checks": [{"tree", "lesson", "check", "points", "outcome",
+    "message"}, ...], "output": tail of pytest's output}``. ``tree`` may be a list of trees: every
+    check then runs on each of them in the same session (how the mutant catalogs are tested).
     """
-    target = str(paths.resolve_target(tree))
+    trees = tree if isinstance(tree, list) else [tree]
+    targets = [arg for t in trees for arg in ("--target", str(paths.resolve_target(t)))]
     folders = [str(paths.CHECKS / name) for name in (lessons or [l.name for l in curriculum.LESSONS])
                if (paths.CHECKS / name).is_dir()]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
-        cmd = [sys.executable, "-m", "pytest", *folders, "--target", target, "--results-json", str(out),
+        cmd = [sys.executable, "-m", "pytest", *folders, *targets, "--results-json", str(out),
                "-q", "-p", "no:cacheprovider", "--no-header", "-o", "console_output_style=classic",
                *(extra_args or [])]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         proc = subprocess.run(cmd, cwd=paths.REPO, capture_output=True, text=True, timeout=timeout, env=env)
-        results = json.loads(out.read_text()) if out.exists() else {"tree": target, "checks": []}
+        results = json.loads(out.read_text()) if out.exists() else {"tree": targets[1::2], "checks": []}
     results["returncode"] = proc.returncode
     results["output"] = (proc.stdout + proc.stderr)[-6000:]
     return results
