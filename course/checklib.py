@@ -158,7 +158,8 @@ def expect_unchanged(before: Any, after: Any, call: str, name: str) -> None:
 
 
 def expect_raises(fn: Callable[..., Any], exc_type: type[BaseException], call: str, *args: Any,
-                  match: str | None = None, hint: str | None = None, **kwargs: Any) -> BaseException:
+                  match: str | None = None, hint: str | None = None, mistake: str | None = None,
+                  **kwargs: Any) -> BaseException:
     """Check that ``fn(*args, **kwargs)`` raises ``exc_type`` (and its message mentions ``match``)."""
     raw = getattr(fn, "raw", fn)
     try:
@@ -173,7 +174,7 @@ def expect_raises(fn: Callable[..., Any], exc_type: type[BaseException], call: s
         raise CheckError(api._not_implemented(exc, call) if api else
                          f"{call} raised NotImplementedError ({exc}): fill in the stub first") from None
     except Exception as exc:
-        fail(call, got=f"{type(exc).__name__}: {exc}", expected=f"{exc_type.__name__}", hint=hint)
+        fail(call, got=f"{type(exc).__name__}: {exc}", expected=f"{exc_type.__name__}", mistake=mistake, hint=hint)
     fail(call, got="no error", expected=f"{exc_type.__name__}" + (f" mentioning {match!r}" if match else ""),
-         hint=hint)
+         mistake=mistake, hint=hint)
     raise AssertionError("unreachable")

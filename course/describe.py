@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,8 @@ def describe(value: Any) -> str:
         if len(value) > 6:
             return f"{kind} of {len(value)} items"
         return f"{kind}(" + ", ".join(describe(v) for v in value) + ")"
+    if isinstance(value, os.PathLike):
+        return f"path '{Path(value).name}'"
     if isinstance(value, (int, float, bool, str)) or value is None:
         text = repr(value)
         return text if len(text) < 60 else text[:57] + "..."
