@@ -142,6 +142,8 @@ DB_NOT_SUMMED = "db not summed over the batch (db = dout has one row per example
 MASK_FROM_DOUT = "ReLU mask taken from the wrong tensor (the incoming gradient, dout > 0, instead of z > 0)"
 MASK_FROM_X = "ReLU mask taken from the wrong tensor (the input x > 0 instead of the pre-activation z1 > 0)"
 NO_MASK = "the ReLU step was skipped (dz1 = dh1 with no mask)"
+DB_KEEPDIMS = "db kept as a (1, D_out) row (keepdims=True), but b has shape (D_out,)"
+DW_OVER_N = "dW divided by N: 1/N applied twice (dout already holds the 1/N of the mean loss)"
 
 # --- softmax_cross_entropy_backward ---------------------------------------------------------
 
@@ -230,6 +232,10 @@ def test_dense_backward_returns_dx_dW_db_with_the_shapes_of_x_W_and_b(lesson, rn
     result = lesson.dense_backward(dout, x, W)
     expect(isinstance(result, tuple) and len(result) == 3, call, got=result,
            expected="a tuple (dx, dW, db)", hint="return dx, dW, db")
+    shapes = [np.shape(g) for g in result]
+    expect(not (sorted(shapes) == sorted([x.shape, W.shape, (3,)]) and shapes != [x.shape, W.shape, (3,)]), call,
+           got=f"arrays of shapes {shapes}", expected=f"(dx, dW, db) of shapes {[x.shape, W.shape, (3,)]}",
+           mistake="the three gradients returned in the wrong order", hint="return dx, dW, db, in this order")
     dx, dW, db = result
     hint_shapes = "each gradient has the shape of what it is the gradient of: dx like x, dW like W, db like b"
     _expect_gradient(dx, dout @ W.T, call, what="dx", hint=hint_shapes + "; dx = dout @ W.T")
@@ -238,6 +244,7 @@ def test_dense_backward_returns_dx_dW_db_with_the_shapes_of_x_W_and_b(lesson, rn
     _expect_gradient(db, dout.sum(axis=0), call, what="db", mistakes={
         DB_WRONG_AXIS: dout.sum(axis=1), DB_NOT_SUMMED: dout,
         "db summed over everything (dout.sum() is one number)": lambda a: a.size == 1,
+        DB_KEEPDIMS: lambda a: a.shape == (1, 3),
     }, hint="b was added to every row, so its gradient sums dout over the batch: dout.sum(axis=0)")
 
 
@@ -252,7 +259,8 @@ def test_dense_backward_matches_a_hand_computed_example(lesson):
             "db": np.array([0.0, 2.0])}
     wrong = {"dx": {"dx = dout @ W instead of dout @ W.T": np.array([[1.0, -1.0], [3.0, 1.0]])},
              "dW": {TRANSPOSED_W: np.array([[-2.0, -2.0], [6.0, 8.0]]),
-                    "dW = x @ dout instead of x.T @ dout": np.array([[-1.0, 4.0], [-1.0, 8.0]])},
+                    "dW = x @ dout instead of x.T @ dout": np.array([[-1.0, 4.0], [-1.0, 8.0]]),
+                    DW_OVER_N: np.array([[-1.0, 3.0], [-1.0, 4.0]])},
              "db": {DB_WRONG_AXIS: np.array([1.0, 1.0]),
                     "db averaged over the batch instead of summed (the 1/N is already in dout)": np.array([0.0, 1.0])}}
     call = lesson.dense_backward.text(dout, x, W)
@@ -277,7 +285,7 @@ def test_dense_backward_matches_numerical_gradients(lesson, rng):
     call = lesson.dense_backward.text(dout, x, W)
     result = lesson.dense_backward(dout, x, W)
     expect(isinstance(result, tuple) and len(result) == 3, call, got=result, expected="a tuple (dx, dW, db)")
-    mistakes = {"dx": {}, "dW": {TRANSPOSED_W: dout.T @ x},
+    mistakes = {"dx": {}, "dW": {TRANSPOSED_W: dout.T @ x, DW_OVER_N: x.T @ dout / 6},
                 "db": {DB_WRONG_AXIS: dout.sum(axis=1), DB_NOT_SUMMED: dout,
                        "db averaged over the batch instead of summed": dout.mean(axis=0)}}
     for name, got in zip(("dx", "dW", "db"), result):

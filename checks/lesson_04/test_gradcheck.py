@@ -179,6 +179,16 @@ def test_rel_error_takes_the_largest_entry_not_the_mean(lesson):
 
 
 @pytest.mark.points(1)
+def test_rel_error_compares_entries_one_by_one(lesson):
+    # A small entry that is off by 100% next to a large one that is right: the error is 1/3.
+    a, b = np.array([1e-3, 100.0]), np.array([2e-3, 100.0])
+    expect_close(lesson.rel_error(a, b), 1 / 3, lesson.rel_error.text(a, b), rtol=REL_RTOL, mistakes={
+        "the largest difference divided by the largest |a| + |b| (whole arrays, not entry by entry)": 1e-3 / 200,
+        "the total |a - b| divided by the total |a| + |b| instead of the largest entry-wise ratio": 1e-3 / 200.003,
+    }, hint="divide entry by entry, then take the max: np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))")
+
+
+@pytest.mark.points(1)
 def test_rel_error_is_symmetric(lesson, rng):
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     ab, ba = lesson.rel_error(a, b), lesson.rel_error(b, a)

@@ -41,6 +41,18 @@ MUTANTS = [
         def dense_backward(dout, x, W):
             return dout @ W, x.T @ dout, dout.sum(axis=0)
         """, expect="dout @ W instead of dout @ W.T"),
+    Mutant("dW divided by N again", "backward", """
+        def dense_backward(dout, x, W):
+            return dout @ W.T, x.T @ dout / x.shape[0], dout.sum(axis=0)
+        """, expect="1/N applied twice"),
+    Mutant("db with keepdims", "backward", """
+        def dense_backward(dout, x, W):
+            return dout @ W.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
+        """, expect="keepdims"),
+    Mutant("dense gradients in the wrong order", "backward", """
+        def dense_backward(dout, x, W):
+            return x.T @ dout, dout.sum(axis=0), dout @ W.T
+        """, expect="wrong order"),
     Mutant("relu mask from dout", "backward", """
         def relu_backward(dout, z):
             return dout * (dout > 0)
@@ -212,6 +224,10 @@ MUTANTS = [
         def rel_error(a, b):
             return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a))))
         """, expect="not symmetric"),
+    Mutant("rel_error normalised by the whole arrays", "gradcheck", """
+        def rel_error(a, b):
+            return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
+        """, expect="not entry by entry"),
     Mutant("rel_error takes the mean", "gradcheck", """
         def rel_error(a, b):
             return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
