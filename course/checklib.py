@@ -26,7 +26,7 @@ ATOL32 = 1e-6
 GRAD_REL_TOL = 1e-6
 
 __all__ = [
-    "RTOL", "ATOL", "RTOL32", "ATOL32", "GRAD_REL_TOL", "CheckError", "call_text", "fail",
+    "RTOL", "ATOL", "RTOL32", "ATOL32", "GRAD_REL_TOL", "CheckError", "call_text", "fail", "diagnose",
     "expect", "expect_array", "expect_close", "expect_unchanged", "expect_raises", "describe",
     "preview",
 ]
