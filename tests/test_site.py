@@ -157,9 +157,8 @@ def _lesson_paths(site: Path) -> list[tuple[str, str]]:
 
 
 PAGE_REPORT = """() => {
-  const content = document.querySelector('.md-content');
   const skip = 'pre, code, script, style, textarea, mjx-container, .clipboard-copy-txt, .md-clipboard';
-  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const text = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;

@@ -34,6 +34,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.structure.toc import get_toc
 
 import site_pages  # tools/website/site_pages.py (mkdocs puts this folder on sys.path while loading hooks)
 from course import curriculum, paths, webexport
@@ -47,6 +48,9 @@ MATHJAX_VERSION = "3.2.2"
 MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml.js", "output/chtml", "ui", "a11y", "sre", "adaptors")
 CACHE = REPO / ".cache"
 EXECUTED = CACHE / "site" / "executed"
+# What a notebook runs besides the reference: the course package's modules and its data subset
+# (not its subpackages, such as the grader, which no notebook imports).
+COURSE_CODE = (*sorted((REPO / "course").glob("*.py")), paths.EMBEDDED_DATA)
 JUPYTER_PLUGIN = "mkdocs-jupyter"
 _NAV_MARKERS = {"course:lessons": "lessons", "course:api": "api"}
 _CDN_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
@@ -167,7 +171,7 @@ def execute_notebooks(lessons: list[curriculum.Lesson]) -> dict[str, Path]:
     data = os.environ[paths.DATA_ENV]
     wanted = {}
     for lesson in lessons:
-        deps = [site_pages.notebook_source(lesson), paths.SOLUTIONS / "__init__.py", REPO / "course",
+        deps = [site_pages.notebook_source(lesson), paths.SOLUTIONS / "__init__.py", *COURSE_CODE,
                 *(paths.SOLUTIONS / f"lesson_{k:02d}" for k in range(1, lesson.number + 1))]
         wanted[lesson.name] = EXECUTED / f"{lesson.name}-{_digest(*deps, extra=data)}.ipynb"
     todo = [lesson for lesson in lessons if not wanted[lesson.name].is_file()]
@@ -208,6 +212,31 @@ def on_page_markdown(markdown, page, config, files):
     if "<!-- course:troubleshooting -->" in markdown:
         markdown = markdown.replace("<!-- course:troubleshooting -->", site_pages.troubleshooting())
     return markdown
+
+
+_HEADING = re.compile(r"<h([1-6]) id=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.S)
+
+
+def on_page_content(html, page, config, files):
+    """A notebook page's table of contents, from its rendered headings.
+
+    mkdocs-jupyter 0.26 builds it from a copy of the Markdown with the inline code removed
+    ("Your turn: " instead of "Your turn: `relu_backward`"); math stays as $...$ and MathJax
+    typesets it in the sidebar too.
+    """
+    if not (page.file.src_uri.startswith("lessons/") and page.file.src_uri.endswith(".ipynb")):
+        return html
+    root: list[dict] = []
+    stack: list[dict] = []
+    for level, anchor, inner in _HEADING.findall(html):
+        inner = re.sub(r"<a class=\"anchor-link\".*?</a>", "", inner, flags=re.S)
+        token = {"level": int(level), "id": anchor, "name": re.sub(r"<[^>]+>", "", inner).strip(), "children": []}
+        while stack and stack[-1]["level"] >= token["level"]:
+            stack.pop()
+        (stack[-1]["children"] if stack else root).append(token)
+        stack.append(token)
+    page.toc = get_toc(root)
+    return html
 
 
 def on_post_page(output, page, config):

@@ -72,7 +72,7 @@ def _duration(minutes: int) -> str:
 
 def api_page(lesson: curriculum.Lesson) -> str:
     """The Markdown of one lesson's API page."""
-    out = [f"# {title(lesson)}: API", "",
+    out = [f"# Lesson {lesson.number:02d} API: {lesson.title}", "",
            f"The graded functions of {lesson.label}: what each one takes and returns. You write them in "
            f"`lessons/{lesson.name}/`, one module at a time; the stubs there carry these very signatures "
            f"and docstrings. Read the [lesson](../{lesson_page(lesson)}) first, then check your work with "
@@ -249,8 +249,10 @@ def check_catalogue(lesson: curriculum.Lesson) -> list[dict]:
             points = next((d.args[0].value for d in node.decorator_list
                            if isinstance(d, ast.Call) and ast.unparse(d.func).endswith("points")
                            and d.args and isinstance(d.args[0], ast.Constant)), None)
-            found.append({"check": node.name, "file": path.name, "points": points,
-                          "function": uses[0] if uses else None,
+            # The function a check is about: the one its name starts with, else the first it calls.
+            named_after = [f for f in lesson.functions if node.name.startswith(f"test_{f}_")]
+            function = max(named_after, key=len) if named_after else (uses[0] if uses else None)
+            found.append({"check": node.name, "file": path.name, "points": points, "function": function,
                           "mistakes": list(dict.fromkeys(mistakes)), "hints": list(dict.fromkeys(hints))})
     return found
 
@@ -279,9 +281,13 @@ def troubleshooting() -> str:
         for function, entries in groups.items():
             out += [f"#### `{function}`" if function != "other" else "#### other checks", ""]
             for entry in entries:
-                sentence = entry["check"].removeprefix("test_").replace("_", " ")
-                pts = f", {entry['points']} point{'s' if entry['points'] != 1 else ''}" if entry["points"] else ""
-                out += [f"- **{sentence}** (`{entry['file']}::{entry['check']}`{pts})"]
+                name = entry["check"].removeprefix("test_")
+                fn = entry["function"]
+                if fn and name.startswith(fn + "_"):
+                    sentence = f"`{fn}` " + name[len(fn) + 1:].replace("_", " ")
+                else:
+                    sentence = name.replace("_", " ")
+                out += [f"- **{sentence}** <small>`{entry['file']}::{entry['check']}`</small>"]
                 for mistake in entry["mistakes"]:
                     out.append(f"    - looks like: {_escape(mistake)}")
                 for hint in entry["hints"]:

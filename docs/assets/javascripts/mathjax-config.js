@@ -3,7 +3,8 @@
  *
  * What gets typeset:
  *  - Markdown pages: only the math that pymdownx.arithmatex marked (<span class="arithmatex">\(..\)</span>).
- *  - Notebook pages (.jupyter-wrapper): the notebook's own $...$ and $$...$$, as in Jupyter.
+ *  - Notebook pages (.jupyter-wrapper): the notebook's own $...$ and $$...$$, as in Jupyter, and
+ *    the headings in the table of contents (.md-nav--secondary), which carry the same $...$.
  * Everything else is left alone: the page chrome, code (pre/code are skipped), and the hidden text
  * of copy buttons (.clipboard-copy-txt, .md-clipboard), which would otherwise be typeset when a
  * code cell contains dollar signs.
@@ -17,7 +18,7 @@ window.MathJax = {
   },
   options: {
     ignoreHtmlClass: "tex2jax_ignore|md-container|md-header|md-dialog|md-search|clipboard-copy-txt|md-clipboard|zeroclipboard-container",
-    processHtmlClass: "tex2jax_process|arithmatex|jupyter-wrapper",
+    processHtmlClass: "tex2jax_process|arithmatex|jupyter-wrapper|md-nav--secondary",
   },
 };
 
