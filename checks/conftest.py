@@ -82,7 +82,15 @@ def _lesson_number(path: Path) -> int:
 
 
 def make_api(tree: Path, number: int, checking: int) -> LessonAPI:
-    """The seam: the functions of lesson ``number`` of ``tree``, for the checks of ``checking``."""
+    """The seam: the functions of lesson ``number`` of ``tree``, for the checks of ``checking``.
+
+    ``course grade`` sets ``COURSE_SANDBOX``: then the lesson being checked runs in a sandboxed
+    child process (same calls, same messages) and earlier lessons come from ``tree``, the reference.
+    """
+    if os.environ.get("COURSE_SANDBOX"):
+        from course.grading.remote import make_api as sandboxed
+
+        return sandboxed(tree, number, checking)
     return LessonAPI(tree, number, checking=checking)
 
 
@@ -114,8 +122,11 @@ def lesson(request: pytest.FixtureRequest, lessons) -> LessonAPI:
 
 @pytest.fixture
 def rng() -> np.random.Generator:
-    """A fixed-seed random generator, so every run of a check sees the same numbers."""
-    return np.random.default_rng(20261124)
+    """A fixed-seed random generator, so every run of a check sees the same numbers.
+
+    The grader sets ``COURSE_SEED`` so that graded inputs are not the ones a learner saw.
+    """
+    return np.random.default_rng(int(os.environ.get("COURSE_SEED") or 20261124))
 
 
 def _graded(item: pytest.Item) -> str:
