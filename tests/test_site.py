@@ -5,7 +5,9 @@ pytest-xdist, the workers share one build), served from 127.0.0.1 by a thread of
 read by Debian's chromium driven by Playwright (no browser download). Screenshots of each lesson
 page and of the draw page go to artifacts/screenshots/ (git-ignored; CI keeps them as artifacts).
 
-Skipped only when /usr/bin/chromium is absent (CI installs it: apt-get install -y chromium).
+The browser tests are skipped only when /usr/bin/chromium is absent (CI installs it with
+`apt-get install -y chromium`). The first tests need no browser: the generated pages, the guard
+against requests to other hosts, and the weights' JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import functools
 import http.server
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -40,11 +43,76 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 RAW_TEX = re.compile(r"\$\$|\\(frac|begin\{|end\{|mathrm|mathbf|sum|sqrt|left|right|partial|cdot|tfrac|\(|\[)"
                      r"|\$[^$\n]{0,80}[\\^_{}][^$\n]{0,80}\$")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                       "(apt-get install -y chromium); Playwright downloads no browser here"),
-]
+browser_test = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium); "
+    "Playwright downloads no browser here")
+
+
+# ---------------------------------------------------------------- without a browser
+
+
+def _hooks():
+    """tools/website/hooks.py, imported the way mkdocs imports it (its folder on sys.path)."""
+    folder = str(REPO / "tools" / "website")
+    sys.path.insert(0, folder)
+    try:
+        spec = importlib.util.spec_from_file_location("course_site_hooks", f"{folder}/hooks.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def test_api_pages_show_every_graded_function_with_its_signature():
+    pages = _hooks().site_pages
+    for lesson in curriculum.LESSONS:
+        page = pages.api_page(lesson)
+        for function in lesson.functions:
+            assert f"### `{function}`" in page and f"def {function}(" in page, f"{lesson.name}: {function}"
+        assert ":math:" not in page and "``" not in page.replace("```", ""), "reST markup left in the page"
+
+
+def test_troubleshooting_page_names_the_mistakes_the_mutant_catalogue_makes():
+    from tests.mutants import Mutant  # noqa: F401  (the catalogues import it)
+
+    page = _hooks().site_pages.troubleshooting().lower().replace("\\", "")
+    expected = [(f.stem, m.expect) for f in sorted((REPO / "tests" / "mutants").glob("lesson_*.py"))
+                for m in importlib.import_module(f"tests.mutants.{f.stem}").MUTANTS]
+    missing = [(lesson, words) for lesson, words in expected if words.lower() not in page]
+    # A few mutants are caught by words of an `expected=` line, which the page does not list.
+    assert len(missing) <= len(expected) // 20, f"{len(missing)} of {len(expected)} not on the page: {missing}"
+
+
+def test_post_page_removes_cdn_loaders_and_warns_about_other_hosts(caplog):
+    hooks = _hooks()
+    page = type("Page", (), {"file": type("File", (), {"src_uri": "lessons/lesson_02.ipynb"})()})()
+    html = ('<!-- Load mathjax --><script src="https://cdnjs.cloudflare.com/x/latest.js"> </script>'
+            '<script type="text/x-mathjax-config">init()</script><!-- End of mathjax configuration -->'
+            '<script data-mkdocs-jupyter-mathjax="{&quot;url&quot;: &quot;https://cdn.jsdelivr.net/m.js&quot;}">'
+            'load()</script><link rel="canonical" href="https://example.org/lessons/">'
+            '<script src="../assets/mathjax/tex-mml-chtml.js"></script>'
+            '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">')
+    with caplog.at_level("WARNING"):
+        out = hooks.on_post_page(html, page, None)
+    assert "cdnjs" not in out and "jsdelivr" not in out and "x-mathjax-config" not in out
+    assert "../assets/mathjax/tex-mml-chtml.js" in out
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "fonts.googleapis.com" in warned and "example.org" not in warned
+
+
+def test_export_web_writes_the_float32_weights_exactly(tmp_path):
+    from course.cli import main
+
+    rng = np.random.default_rng(0)
+    params = {k: rng.standard_normal(shape).astype(np.float32) for k, shape in webexport.SHAPES.items()}
+    np.savez(tmp_path / "weights.npz", **params)
+    assert main(["export-web", "--weights", str(tmp_path / "weights.npz"), "--out", str(tmp_path / "w.json")]) == 0
+    back = webexport.from_json(json.loads((tmp_path / "w.json").read_text()))
+    for key, value in params.items():
+        assert back[key].dtype == np.float32 and np.array_equal(back[key], value), key
+    with pytest.raises(ValueError, match="784-128-10"):
+        webexport.to_json({**params, "W1": params["W1"][:10]})
 
 
 # ---------------------------------------------------------------- the built site, served
@@ -184,6 +252,8 @@ PAGE_REPORT = """() => {
 }"""
 
 
+@pytest.mark.slow
+@browser_test
 def test_every_page_loads_cleanly_offline_with_typeset_math(site, base_url, browser):
     pages = _pages(site)
     lesson_pages = {path for _, path in _lesson_paths(site)}
@@ -225,6 +295,8 @@ def test_every_page_loads_cleanly_offline_with_typeset_math(site, base_url, brow
     assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems[:40])
 
 
+@pytest.mark.slow
+@browser_test
 def test_lesson_pages_show_math_and_figures_in_screenshots(site, base_url, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path in _lesson_paths(site):
@@ -256,6 +328,8 @@ def _draw(page, strokes):
 SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.62, 0.45), (0.48, 0.82)]]
 
 
+@pytest.mark.slow
+@browser_test
 def test_drawing_a_digit_shows_a_prediction(site, base_url, browser):
     visit = Visit(browser, base_url, "draw/")
     page = visit.page
@@ -281,6 +355,8 @@ def test_drawing_a_digit_shows_a_prediction(site, base_url, browser):
     page.close()
 
 
+@pytest.mark.slow
+@browser_test
 def test_javascript_forward_pass_matches_numpy_on_mnist_test_images(site, base_url, browser):
     params = webexport.from_json(json.loads((site / "assets" / "draw" / "weights.json").read_text()))
     package = load_tree(paths.SOLUTIONS)

@@ -56,7 +56,9 @@ _NAV_MARKERS = {"course:lessons": "lessons", "course:api": "api"}
 _CDN_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _CDN_MARKS = ("data-mkdocs-jupyter-mathjax", "text/x-mathjax-config", "cdnjs.cloudflare.com",
               "cdn.jsdelivr.net", ".jp-Mermaid")
-_EXTERNAL = re.compile(r"<(script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=[\"']?((?:https?:)?//[^\"' >]+)", re.I)
+_TAG = re.compile(r"<(script|link|img|iframe|source|video|audio|object|embed)\b[^>]*>", re.I)
+_URL = re.compile(r"\b(?:src|href|data)=[\"']?((?:https?:)?//[^\"' >]+)", re.I)
+_NOT_A_LOAD = re.compile(r"\brel=[\"']?(canonical|alternate|author|license|me)\b", re.I)  # links, not requests
 
 
 def _digest(*roots: Path, extra: str = "") -> str:
@@ -243,8 +245,11 @@ def on_post_page(output, page, config):
     # mkdocs-jupyter's MathJax 2 loader (0.26) or its CDN loader (0.27), and its Mermaid loader.
     output = re.sub(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", output, flags=re.S)
     output = _CDN_SCRIPT.sub(lambda m: "" if any(mark in m.group(0) for mark in _CDN_MARKS) else m.group(0), output)
-    for tag, url in _EXTERNAL.findall(output):
-        log.warning(f"{page.file.src_uri}: <{tag}> loads {url} from another host; the site must be self-contained")
+    for match in _TAG.finditer(output):
+        url = _URL.search(match.group(0))
+        if url and not (match.group(1).lower() == "link" and _NOT_A_LOAD.search(match.group(0))):
+            log.warning(f"{page.file.src_uri}: <{match.group(1)}> loads {url.group(1)} from another host; "
+                        f"the site must be self-contained")
     return output
 
 

@@ -199,53 +199,153 @@ def seam_messages() -> list[tuple[str, str]]:
     ]
 
 
-def _strings(node: ast.AST | None) -> list[str]:
-    """The text of a string literal or f-string (its placeholders shown as …)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.JoinedStr):
-        return ["".join(v.value if isinstance(v, ast.Constant) else "…" for v in node.values)]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _strings(node.left), _strings(node.right)
-        return [left[0] + right[0]] if left and right else left + right
-    if isinstance(node, ast.IfExp):
-        return _strings(node.body) + _strings(node.orelse)
-    return []
+class _Texts:
+    """The message strings an expression of a check file can produce, found statically.
+
+    Follows names to their assignments (in the check, then at module level), calls of the
+    module's helper functions to their return values, and dicts to their keys and values, so
+    that ``mistakes={MISSING_1_N: ...}`` or ``mistake=next(n for n, s in guesses.items() ...)``
+    give the words the learner reads.
+    """
+
+    def __init__(self, module: ast.Module):
+        self.constants: dict[str, list[ast.expr]] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}
+        for node in module.body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.constants.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, ast.FunctionDef):
+                self.functions[node.name] = node
+
+    def local_assignments(self, function: ast.FunctionDef) -> dict[str, list[ast.expr]]:
+        """Local name -> the expressions assigned to it, loop variables included."""
+        names: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    self._bind(target, node.value, names)
+            elif isinstance(node, (ast.For, ast.comprehension)):
+                for item in self._elements(node.iter, names):
+                    self._bind(node.target, item, names)
+        return names
+
+    def _elements(self, node: ast.expr, names: dict, depth: int = 3) -> list[ast.expr]:
+        """The items of a literal list/tuple (possibly behind a name) a loop runs over."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return list(node.elts)
+        if isinstance(node, ast.Name) and depth:
+            values = names.get(node.id) or self.constants.get(node.id) or []
+            return [e for v in values for e in self._elements(v, names, depth - 1)]
+        return []
+
+    @staticmethod
+    def _bind(target: ast.expr, value: ast.expr, names: dict) -> None:
+        if isinstance(target, ast.Name):
+            names.setdefault(target.id, []).append(value)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            names.setdefault(target.value.id, []).append(target.slice)  # mistakes[NAME] = ...: the key
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            for t, v in zip(target.elts, value.elts):
+                _Texts._bind(t, v, names)
+
+    def __call__(self, node: ast.AST | None, scope: dict[str, list[ast.expr]], depth: int = 8) -> list[str]:
+        if node is None or depth < 0:
+            return []
+        if isinstance(node, ast.Constant):
+            return [node.value] if isinstance(node.value, str) else []
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                else:
+                    inner = self(value.value, scope, depth - 1)
+                    parts.append(inner[0] if len(inner) == 1 else "…")
+            return ["".join(parts)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self(node.left, scope, depth), self(node.right, scope, depth)
+            return [left[0] + right[0]] if left and right else left + right
+        if isinstance(node, ast.IfExp):
+            return self(node.body, scope, depth) + self(node.orelse, scope, depth)
+        if isinstance(node, (ast.BoolOp, ast.Tuple, ast.List, ast.Set)):
+            items = node.values if isinstance(node, ast.BoolOp) else node.elts
+            return [t for item in items for t in self(item, scope, depth)]
+        if isinstance(node, ast.Dict):
+            return [t for item in (*node.keys, *node.values) for t in self(item, scope, depth - 1)]
+        if isinstance(node, ast.Name):
+            values = scope.get(node.id) or self.constants.get(node.id) or []
+            return [t for value in values for t in self(value, scope, depth - 1)]
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self(node.value, scope, depth - 1)
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+            return [t for gen in node.generators for t in self(gen.iter, scope, depth - 1)]
+        if isinstance(node, ast.Call):
+            found = [t for arg in node.args for t in self(arg, scope, depth - 1)]
+            if isinstance(node.func, ast.Attribute):  # {...}.get(key), guesses.items()
+                found += self(node.func.value, scope, depth - 1)
+            helper = self.functions.get(node.func.id) if isinstance(node.func, ast.Name) else None
+            if helper is not None:
+                inner = self.local_assignments(helper)
+                found += [t for ret in ast.walk(helper) if isinstance(ret, ast.Return)
+                          for t in self(ret.value, inner, depth - 1)]
+            return found
+        return []
+
+
+_MISTAKE_WORDS = ("mistake",)
+_HINT_WORDS = ("hint",)
+
+
+def _helper_params(helper: ast.FunctionDef, call: ast.Call) -> dict[str, ast.expr]:
+    """The arguments of a call of a helper function, by parameter name."""
+    params = [a.arg for a in helper.args.posonlyargs + helper.args.args]
+    bound = {name: arg for name, arg in zip(params, call.args)}
+    bound.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    return bound
 
 
 def check_catalogue(lesson: curriculum.Lesson) -> list[dict]:
     """Every check of a lesson with the mistakes it names and the hints it gives, in file order."""
     found = []
     for path in sorted((paths.CHECKS / lesson.name).glob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
+        module = ast.parse(path.read_text(encoding="utf-8"))
+        texts = _Texts(module)
+        for node in module.body:
             if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
                 continue
-            named: dict[str, ast.Dict] = {}
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Dict):
-                    for target in sub.targets:
-                        if isinstance(target, ast.Name):
-                            named[target.id] = sub.value
+            scope = texts.local_assignments(node)
             mistakes, hints, uses = [], [], []
+            seen_helpers: set[str] = set()
+            calls = [(sub, scope) for sub in ast.walk(node) if isinstance(sub, ast.Call)]
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) \
                         and sub.value.id == "lesson" and sub.attr in lesson.functions:
                     uses.append(sub.attr)
-                if not isinstance(sub, ast.Call):
+            while calls:
+                call, where = calls.pop(0)
+                for kw in call.keywords:
+                    if kw.arg and any(w in kw.arg for w in _MISTAKE_WORDS):
+                        mistakes += texts(kw.value, where)
+                    elif kw.arg and any(w in kw.arg for w in _HINT_WORDS):
+                        hints += texts(kw.value, where)
+                helper = texts.functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+                if helper is None:
                     continue
-                for kw in sub.keywords:
-                    if kw.arg == "hint":
-                        hints += _strings(kw.value)
-                    elif kw.arg == "mistake":
-                        mistakes += _strings(kw.value)
-                        for name in ast.walk(kw.value):  # mistake=next(n for n in guesses ...)
-                            if isinstance(name, ast.Name) and name.id in named:
-                                mistakes += [s for k in named[name.id].keys for s in _strings(k)]
-                    elif kw.arg == "mistakes" and isinstance(kw.value, ast.Dict):
-                        mistakes += [s for k in kw.value.keys for s in _strings(k)]
-                    elif kw.arg == "mistakes" and isinstance(kw.value, ast.Name) and kw.value.id in named:
-                        mistakes += [s for k in named[kw.value.id].keys for s in _strings(k)]
+                for name, arg in _helper_params(helper, call).items():
+                    if any(w in name for w in _MISTAKE_WORDS):
+                        mistakes += texts(arg, where)
+                    elif any(w in name for w in _HINT_WORDS):
+                        hints += texts(arg, where)
+                if helper.name not in seen_helpers:  # the helper's own fixed words count too
+                    seen_helpers.add(helper.name)
+                    inner = texts.local_assignments(helper)
+                    calls += [(sub, inner) for sub in ast.walk(helper) if isinstance(sub, ast.Call)]
+                    for sub in ast.walk(helper):
+                        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) \
+                                and sub.value.id == "lesson" and sub.attr in lesson.functions:
+                            uses.append(sub.attr)
             points = next((d.args[0].value for d in node.decorator_list
                            if isinstance(d, ast.Call) and ast.unparse(d.func).endswith("points")
                            and d.args and isinstance(d.args[0], ast.Constant)), None)
@@ -253,8 +353,30 @@ def check_catalogue(lesson: curriculum.Lesson) -> list[dict]:
             named_after = [f for f in lesson.functions if node.name.startswith(f"test_{f}_")]
             function = max(named_after, key=len) if named_after else (uses[0] if uses else None)
             found.append({"check": node.name, "file": path.name, "points": points, "function": function,
-                          "mistakes": list(dict.fromkeys(mistakes)), "hints": list(dict.fromkeys(hints))})
+                          "mistakes": _clean(mistakes), "hints": _clean(hints)})
     return found
+
+
+def _clean(texts: list[str]) -> list[str]:
+    """Distinct, readable texts: placeholders-only and very short fragments dropped."""
+    out = []
+    for text in texts:
+        text = " ".join(text.split())
+        if len(text.replace("…", "").strip(" ;:,.")) >= 8 and text not in out:
+            out.append(text)
+    return out
+
+
+def checklib_messages() -> list[tuple[str, str]]:
+    """(kind, text) of the mistakes and hints that course/checklib.py gives in every lesson."""
+    module = ast.parse((paths.REPO / "course" / "checklib.py").read_text(encoding="utf-8"))
+    texts, out = _Texts(module), []
+    for node in ast.walk(module):
+        if isinstance(node, ast.keyword) and node.arg in ("mistake", "hint"):
+            for text in _clean([t for t in texts(node.value, {}) if "…" not in t]):
+                if (node.arg, text) not in out:
+                    out.append((node.arg, text))
+    return out
 
 
 def troubleshooting() -> str:
@@ -264,7 +386,11 @@ def troubleshooting() -> str:
            "Each message below is produced by the same code that runs when you type `pytest`.", ""]
     for situation, message in seam_messages():
         out += [f"### {situation}", "", "```text", message, "```", ""]
-    out += ["## What each check recognises", "",
+    out += ["## In every lesson", "",
+            "Some messages come from the helpers that all the checks share (`course/checklib.py`):", ""]
+    for kind, text in checklib_messages():
+        out.append(f"- {'looks like' if kind == 'mistake' else 'hint'}: {_escape(text)}")
+    out += ["", "## What each check recognises", "",
             "When a check fails on a wrong answer it knows, its message has a line "
             "`looks like: <mistake>`; every failure ends with a `hint:`. Here they are for every "
             "check, grouped by lesson and by the function the check calls. Search this page "
