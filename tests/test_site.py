@@ -371,10 +371,12 @@ def test_javascript_forward_pass_matches_numpy_on_mnist_test_images(site, base_u
     got = np.array(page.evaluate("images => window.courseDraw.forwardBatch(images)", x.tolist()))
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
     # The page's preprocessing of a test digit drawn 10 times larger gives back what the network reads.
-    big = np.kron(x_test[:12].astype(np.float32) / 255, np.ones((10, 10), np.float32))  # (12, 280, 280)
-    redrawn = np.array(page.evaluate(
-        "images => images.map((ink) => window.courseDraw.preprocess(Float32Array.from(ink), 280, 280))"
-        ".map((x) => Array.from(x))", big.reshape(12, -1).tolist()))
+    redrawn = np.array(page.evaluate("""images => images.map((image) => {
+        const ink = new Float32Array(280 * 280);  // the 28x28 digit, each pixel a 10x10 block
+        for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++)
+          ink[y * 280 + x] = image[Math.floor(y / 10) * 28 + Math.floor(x / 10)] / 255;
+        return Array.from(window.courseDraw.preprocess(ink, 280, 280));
+      })""", x_test[:12].reshape(12, -1).tolist()))
     again, _ = forward.forward(params, redrawn.astype(np.float32))
     agree = np.mean(again.argmax(axis=1) == expected.argmax(axis=1))
     assert agree >= 0.9, f"the page's preprocessing changed {1 - agree:.0%} of the predictions on MNIST digits"
