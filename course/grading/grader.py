@@ -242,7 +242,7 @@ class Grader:
         spec.dump(spec_path)
         out = folder / "results.json"
         cmd = [sys.executable, "-I", "-m", "pytest", "-c", str(self.root / "pytest.ini"), "--rootdir", str(self.root),
-               "-p", "no:cacheprovider", "-q", "--no-header", "-o", "console_output_style=classic",
+               "-p", "no:cacheprovider", "-q", "--no-header", "-o", "console_output_style=classic", "--tb=line",
                "--basetemp", str(folder / "tmp"), "--target", str(self.reference), "--results-json", str(out),
                *[str(self.root / "checks" / lesson) for lesson in self.lessons]]
         env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(folder / "home"), "LANG": "C.UTF-8",
@@ -270,7 +270,8 @@ class Grader:
             check = self._check_of(item)
             by_key[check.key] = CheckResult(
                 check, float(check.points) if item["outcome"] == "passed" else 0.0,
-                "passed" if item["outcome"] == "passed" else "failed", _clean_message(item.get("message", "")))
+                "passed" if item["outcome"] == "passed" else "failed",
+                _clean_message(item.get("message", "")).replace(str(self.root) + "/", ""))
         if catalog is None:
             result.checks = list(by_key.values())
         else:

@@ -39,6 +39,7 @@ from .sandbox import Box, Limits, Sandbox, SandboxError, SandboxSpec, describe_e
 
 SPEC_ENV = "COURSE_SANDBOX"
 MAX_COPY_IN = 128 << 20
+CRASHES = 3  # a function whose process died this many times is not called again in the lesson
 _SESSIONS: dict[str, "Session"] = {}
 _SPEC: SandboxSpec | None = None
 
@@ -334,6 +335,7 @@ class Session:
         self.sandbox: Sandbox | None = None
         self.resolved: dict[tuple, tuple] = {}
         self.timed_out: set[str] = set()
+        self.crashes: dict[str, int] = {}
         self.spent = 0.0
         self.import_failure: str | None = None
         self.mapped = 0  # folders handed to the child so far (each gets its own number)
@@ -388,6 +390,8 @@ class Session:
                              f"  hint: look for an endless loop (a `while` whose condition never changes) or "
                              f"work that grows far faster than the input" + _output_note(tail)) from None
         except wire.Closed:
+            if timeout_name:
+                self.crashes[timeout_name] = self.crashes.get(timeout_name, 0) + 1
             code = sandbox.wait_exit()
             tail = sandbox.output_tail(1500)
             self.stop()
@@ -455,6 +459,9 @@ class Session:
         if fn.name in self.timed_out:
             raise CheckError(f"{text} was not run: {fn.name} did not finish in time earlier in these checks, "
                              f"so the grader does not call it again.")
+        if self.crashes.get(fn.name, 0) >= CRASHES:
+            raise CheckError(f"{text} was not run: the process running {fn.name} ended abruptly {CRASHES} times "
+                             f"earlier in these checks, so the grader does not call it again.")
         paths = PathMap(self, [Path(p) for p in self.spec.writable])
         enc = ParentEncoder(paths)
         header = {"op": "call", "module": fn.module, "function": fn.name,
