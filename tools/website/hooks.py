@@ -201,7 +201,8 @@ def _execute(lesson: curriculum.Lesson, out: Path) -> None:
     try:
         client.execute()
     except CellExecutionError as exc:
-        raise PluginError(f"{source.relative_to(REPO)}: a cell failed on the reference:\n{exc}") from None
+        traceback = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel's colours
+        raise PluginError(f"{source.relative_to(REPO)}: a cell failed on the reference:\n{traceback}") from None
     tmp = out.with_suffix(".tmp")
     nbformat.write(notebook, tmp)
     tmp.replace(out)
