@@ -351,6 +351,14 @@ def test_drawing_a_digit_shows_a_prediction(site, base_url, browser):
     assert np.all(np.abs(com + 0.5 - 14) <= 1.0), f"centre of mass at {com + 0.5}, expected (14, 14)"
     page.click(".draw-digit__clear")
     assert page.get_attribute(".draw-digit", "data-prediction") is None
+    # A reader's own network, exported by `course export-web`, loaded from a file.
+    page.set_input_files(".draw-digit__file", files=[{
+        "name": "my-network.json", "mimeType": "application/json",
+        "buffer": (site / "assets" / "draw" / "weights.json").read_bytes()}])
+    page.wait_for_function("() => document.querySelector('.draw-digit__status').textContent"
+                           ".startsWith('Your network (my-network.json)')", timeout=5_000)
+    _draw(page, SEVEN)
+    page.wait_for_selector(".draw-digit[data-prediction='7']", timeout=5_000)
     assert not visit.problems, visit.problems
     page.close()
 

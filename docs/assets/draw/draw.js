@@ -39,16 +39,21 @@
       weightsPromise = fetch(url).then((response) => {
         if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
         return response.json();
-      }).then((doc) => {
-        const a = doc.arrays;
-        const net = { W1: decode(a.W1), b1: decode(a.b1), W2: decode(a.W2), b2: decode(a.b2), trained: doc.trained };
-        if (net.W1.length !== 784 * HIDDEN || net.W2.length !== HIDDEN * CLASSES) {
-          throw new Error("weights.json: expected a 784-128-10 network");
-        }
-        return net;
-      });
+      }).then(network);
     }
     return weightsPromise;
+  }
+
+  // The network of a document written by `course export-web`.
+  function network(doc) {
+    const a = (doc && doc.arrays) || {};
+    if (!a.W1 || !a.b1 || !a.W2 || !a.b2) throw new Error("not a weights file of `course export-web`");
+    const net = { W1: decode(a.W1), b1: decode(a.b1), W2: decode(a.W2), b2: decode(a.b2), trained: doc.trained || {} };
+    if (net.W1.length !== 784 * HIDDEN || net.b1.length !== HIDDEN ||
+        net.W2.length !== HIDDEN * CLASSES || net.b2.length !== CLASSES) {
+      throw new Error("expected a 784-128-10 network");
+    }
+    return net;
   }
 
   // probs = softmax(relu(x W1 + b1) W2 + b2) for one image x of 784 values in [0, 1].
@@ -240,28 +245,43 @@
     ctx.strokeStyle = ctx.fillStyle = "#000";
     clear();
 
-    loadWeights().then((loaded) => {
+    function use(loaded, source) {
       net = loaded;
-      const t = net.trained || {};
+      const t = net.trained;
       const by = document.createElement("code");
       by.textContent = t.by || "course export-web";
-      status.replaceChildren("The network: 784-128-10, ", t.test_accuracy !== undefined ? "trained by " : "exported by ", by,
+      status.replaceChildren(`${source}: 784-128-10, `, t.test_accuracy !== undefined ? "trained by " : "exported by ", by,
         t.test_accuracy !== undefined
           ? ` on ${t.data} (${t.train_images.toLocaleString("en")} images, ${t.epochs} epochs); it reads ` +
             `${(100 * t.test_accuracy).toFixed(1)}% of the ${t.test_images.toLocaleString("en")} test images correctly.`
           : ".");
       root.dataset.ready = "true";
       schedule();
-    }).catch((error) => {
+    }
+
+    loadWeights().then((loaded) => use(loaded, "The course's network")).catch((error) => {
       status.textContent = `Could not load the network's weights: ${error.message}`;
       root.dataset.ready = "error";
       console.error("draw a digit:", error);
     });
+
+    // Your own network: a JSON file written by `course export-web`, read here, sent nowhere.
+    const picker = root.querySelector(".draw-digit__file");
+    if (picker) {
+      picker.addEventListener("change", () => {
+        const file = picker.files && picker.files[0];
+        if (!file) return;
+        file.text().then((text) => use(network(JSON.parse(text)), `Your network (${file.name})`)).catch((error) => {
+          status.textContent = `${file.name}: ${error.message}. Export one with \`course export-web\`.`;
+        });
+      });
+    }
   }
 
   window.courseDraw = {
     preprocess,
     loadWeights,
+    network,
     forward,
     // For tests: the probabilities of several 784-pixel images at once.
     forwardBatch: (images) => loadWeights().then((net) => images.map((x) => forward(net, x))),
