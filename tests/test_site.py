@@ -365,6 +365,31 @@ def test_drawing_a_digit_shows_a_prediction(site, base_url, browser):
 
 @pytest.mark.slow
 @browser_test
+def test_drawing_with_a_finger_shows_a_prediction_without_scrolling(site, base_url, browser):
+    visit = Visit(browser, base_url, "draw/")
+    page = visit.page
+    page.wait_for_selector(".draw-digit[data-ready='true']", timeout=10_000)
+    cdp = browser.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    box = page.locator(".draw-digit__canvas").bounding_box()
+    scrolled = page.evaluate("window.scrollY")
+
+    def touch(kind, x=None, y=None):
+        points = [] if x is None else [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 0.5, 0.15)
+    for step in range(1, 25):  # a vertical stroke: a 1
+        touch("touchMove", 0.5, 0.15 + 0.7 * step / 24)
+    touch("touchEnd")
+    page.wait_for_selector(".draw-digit[data-prediction='1']", timeout=5_000)
+    assert page.evaluate("window.scrollY") == scrolled, "drawing with a finger scrolled the page"
+    assert not visit.problems, visit.problems
+    page.close()
+
+
+@pytest.mark.slow
+@browser_test
 def test_javascript_forward_pass_matches_numpy_on_mnist_test_images(site, base_url, browser):
     params = webexport.from_json(json.loads((site / "assets" / "draw" / "weights.json").read_text()))
     package = load_tree(paths.SOLUTIONS)
