@@ -52,7 +52,6 @@ EXECUTED = CACHE / "site" / "executed"
 # (not its subpackages, such as the grader, which no notebook imports).
 COURSE_CODE = (*sorted((REPO / "course").glob("*.py")), paths.EMBEDDED_DATA)
 JUPYTER_PLUGIN = "mkdocs-jupyter"
-_NAV_MARKERS = {"course:lessons": "lessons", "course:api": "api"}
 _CDN_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _CDN_MARKS = ("data-mkdocs-jupyter-mathjax", "text/x-mathjax-config", "cdnjs.cloudflare.com",
               "cdn.jsdelivr.net", ".jp-Mermaid")
@@ -116,11 +115,10 @@ def _expand(item):
 
 
 def _expand_value(value):
-    if isinstance(value, str) and value in _NAV_MARKERS:
-        lessons = _notebooks() if _NAV_MARKERS[value] == "lessons" else list(curriculum.LESSONS)
-        if _NAV_MARKERS[value] == "lessons":
-            return [{site_pages.title(l): site_pages.lesson_page(l)} for l in lessons]
-        return [{f"{l.number:02d} {l.title}": site_pages.api_path(l)} for l in lessons]
+    if value == "course:lessons":
+        return [{site_pages.title(lesson): site_pages.lesson_page(lesson)} for lesson in _notebooks()]
+    if value == "course:api":
+        return [{f"{lesson.number:02d} {lesson.title}": site_pages.api_path(lesson)} for lesson in curriculum.LESSONS]
     if isinstance(value, list):
         return [_expand(v) for v in value]
     return value
