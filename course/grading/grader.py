@@ -156,6 +156,26 @@ class Grader:
         self.calibration = result
         return result
 
+    def catalog_json(self) -> dict:
+        """The calibration, to store with a bundle: the checks, their points, and those that do not count."""
+        voided = sorted(r.check.key for r in self.calibration.checks if r.status != "passed")
+        return {"seed": self.seed, "lessons": self.lessons, "voided": voided,
+                "checks": [c.__dict__ for c in self.catalog]}
+
+    def use_catalog(self, data: dict) -> set[str]:
+        """Grade against a stored calibration instead of running one; return the voided checks."""
+        self.catalog = [Check(**c) for c in data["checks"]]
+        self.calibration = Result(Submission(id="_reference", source=self.reference),
+                                  checks=[CheckResult(c, c.points, "passed", "") for c in self.catalog])
+        voided = set(data.get("voided", []))
+        for r in self.calibration.checks:
+            if r.check.key in voided:
+                r.status, r.score = "failed", 0.0
+        return voided
+
+    def voided(self) -> set[str]:
+        return {r.check.key for r in self.calibration.checks if r.status != "passed"} if self.calibration else set()
+
     # grading -----------------------------------------------------------------------------------------
 
     def grade(self, submissions: list[Submission], workers: int = 1, progress=None) -> list[Result]:

@@ -102,8 +102,8 @@ class RemoteLessonAPI(LessonAPI):
         module = self.lesson.module_of(function)
         if module is None:
             raise AttributeError(f"{function} is not a graded function of {self.lesson.label}")
-        params, doc = self._session.resolve(self, module, function)
         self.used[function] = f"{self.tree.name}/{self.lesson.name}/{module}.py::{function}"
+        params, doc = self._session.resolve(self, module, function)
         return RemoteFunction(self, module, function, params, doc)
 
 
