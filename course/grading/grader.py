@@ -257,7 +257,8 @@ class Grader:
                              for c in (catalog or [])]
             return result
         spec = SandboxSpec(boxes=self._boxes(sub, folder), level=self.level, limits=self.limits.as_dict(),
-                           uid=uid, incidents=str(folder / "incidents.jsonl"), writable=[str(folder / "tmp")])
+                           uid=uid, incidents=str(folder / "incidents.jsonl"), writable=[str(folder / "tmp")],
+                           readable=[str(paths.EMBEDDED_DATA), str(self.root / "checks")])
         spec_path = folder / "sandbox.json"
         spec.dump(spec_path)
         out = folder / "results.json"
@@ -331,9 +332,9 @@ def _clean_message(message: str) -> str:
     if message.startswith("graded"):
         return message
     lines = message.splitlines()
-    errors = [l for l in lines if l.startswith("E ")]
+    errors = [l for l in lines if l.startswith("E ") or l == "E"]
     if errors:
-        return "\n".join(l[2:].rstrip() for l in errors[-30:])
+        return "\n".join((l[4:] if l.startswith("E   ") else l[1:].strip()).rstrip() for l in errors[-30:])
     return "\n".join(lines[-30:])
 
 

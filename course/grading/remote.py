@@ -173,9 +173,10 @@ def rebuild_exception(info: dict, paths: "PathMap") -> Exception:
 class PathMap:
     """Paths among a call's arguments, and where their copies live inside the child."""
 
-    def __init__(self, sess: "Session | None", writable_roots: list[Path]):
+    def __init__(self, sess: "Session | None", writable_roots: list[Path], readable_roots: list[Path] = ()):
         self.session = sess
         self.writable_roots = [Path(r).resolve() for r in writable_roots]
+        self.readable_roots = [Path(r).resolve() for r in readable_roots]
         self.mappings: dict[int, tuple[Path, bool]] = {}  # k -> (host anchor folder, write back?)
 
     def encode(self, value, enc: "ParentEncoder") -> dict | None:
@@ -192,8 +193,9 @@ class PathMap:
         if anchor is None or anchor == Path("/"):
             return None
         writable = any(anchor == r or anchor.is_relative_to(r) for r in self.writable_roots)
-        if not writable and not path.exists():
-            return None
+        readable = any(path.resolve().is_relative_to(r) for r in self.readable_roots)
+        if not writable and not (readable and path.exists()):
+            return None  # not the check's own files: the child sees the path, and nothing behind it
         self.session.mapped += 1
         k = self.session.mapped
         self.mappings[k] = (anchor, writable)
@@ -462,7 +464,7 @@ class Session:
         if self.crashes.get(fn.name, 0) >= CRASHES:
             raise CheckError(f"{text} was not run: the process running {fn.name} ended abruptly {CRASHES} times "
                              f"earlier in these checks, so the grader does not call it again.")
-        paths = PathMap(self, [Path(p) for p in self.spec.writable])
+        paths = PathMap(self, [Path(p) for p in self.spec.writable], [Path(p) for p in self.spec.readable])
         enc = ParentEncoder(paths)
         header = {"op": "call", "module": fn.module, "function": fn.name,
                   "args": enc.encode(list(args)), "kwargs": enc.encode(dict(kwargs))}

@@ -213,6 +213,14 @@ def build_matplotlib_cache(folder: Path) -> Path:
     """Matplotlib's font list, built once by the grader so that each child need not rebuild it."""
     folder.mkdir(parents=True, exist_ok=True)
     if not any(folder.glob("fontlist-*.json")):
+        try:  # the grader's own matplotlib cache, if it has one
+            import matplotlib
+
+            for found in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+                shutil.copyfile(found, folder / found.name)
+        except (ImportError, OSError):
+            pass
+    if not any(folder.glob("fontlist-*.json")):
         env = {"PATH": os.environ.get("PATH", os.defpath), "MPLCONFIGDIR": str(folder), "MPLBACKEND": "Agg",
                "HOME": str(folder)}
         subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"], env=env,
@@ -474,6 +482,7 @@ class SandboxSpec:
     display: str = "lessons"
     incidents: str | None = None  # a JSON-lines file the sandbox sessions append incidents to
     writable: list = field(default_factory=list)  # folders whose files a call may write (pytest's basetemp)
+    readable: list = field(default_factory=list)  # folders whose files a call may be given (the course's data)
 
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, indent=1))
