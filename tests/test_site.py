@@ -302,10 +302,10 @@ def test_lesson_pages_show_math_and_figures_in_screenshots(site, base_url, brows
     for name, path in _lesson_paths(site):
         visit = Visit(browser, base_url, path)
         page = visit.page
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
         figure = page.locator(".jupyter-wrapper img").first
         figure.scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-figure.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-figure.png"), animations="disabled")
         assert not visit.problems, visit.problems
         page.close()
 
@@ -338,7 +338,7 @@ def test_drawing_a_digit_shows_a_prediction(site, base_url, browser):
     page.wait_for_selector(".draw-digit[data-prediction]", timeout=5_000)
     last = page.evaluate("() => window.courseDraw.last")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "draw.png"))
+    page.screenshot(path=str(SCREENSHOTS / "draw.png"), animations="disabled")
     probs, x = np.array(last["probs"]), np.array(last["input"]).reshape(28, 28)
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-6
     assert last["prediction"] == int(probs.argmax()) == 7, f"a drawn 7 read as {probs.round(3)}"
