@@ -139,8 +139,7 @@ def feedback(result: Result, lessons: list[str], top: dict, voided: set[str], re
         notes.insert(0, f"this submission could not be graded: {sub.error}")
     if result.error and result.error != sub.error:
         notes.append(result.error)
-    for incident in result.incidents[:20]:
-        notes.append(f"{incident.get('lesson', '')}: {incident.get('text', '')}")
+    notes += incident_lines(result.incidents)
     missing = [l for l in lessons if sub.modules and not any(rel.startswith(l + "/") for rel in sub.modules)]
     for name in missing:
         notes.append(f"{name}: no files of this lesson were found in the submission, so it scores 0")
@@ -171,6 +170,19 @@ def feedback(result: Result, lessons: list[str], top: dict, voided: set[str], re
     return "\n".join(lines)
 
 
+def incident_lines(incidents: list[dict], limit: int = 20) -> list[str]:
+    """What happened to the sandbox, one line per lesson, function and kind: ``... (3 times)``."""
+    counts: dict[tuple, int] = {}
+    for incident in incidents:
+        key = (str(incident.get("lesson", "")), str(incident.get("function") or ""), str(incident.get("text", "")))
+        counts[key] = counts.get(key, 0) + 1
+    lines = []
+    for (lesson, function, text), n in list(counts.items())[:limit]:
+        where = f"{lesson}, {function}" if function else lesson
+        lines.append(f"{where}: {text}" + (f" ({n} times)" if n > 1 else ""))
+    return lines
+
+
 def gradescope(result: Result, voided: set[str], redact: Redactor) -> dict:
     """Gradescope's results.json: top-level score and one test per check."""
     tests = []
@@ -197,7 +209,7 @@ def gradescope(result: Result, voided: set[str], redact: Redactor) -> dict:
         summary.append(f"{hidden} hidden checks are scored too; their results appear when grades are published.")
     summary.append(ISOLATION_NOTE)
     sub = result.submission
-    for note in ([sub.error] if sub.error else []) + sub.notes[:10] + [i.get("text", "") for i in result.incidents[:10]]:
+    for note in ([sub.error] if sub.error else []) + sub.notes[:10] + incident_lines(result.incidents, 10):
         summary.append(f"- {redact(str(note), 600)}")
     return {
         "score": sum(t["score"] for t in tests),

@@ -46,6 +46,8 @@ class Submission:
 
 
 def submission_id(path: Path, taken: set[str]) -> str:
+    if path.name == "lessons" and path.is_dir():  # a learner's lessons/ folder: named after the folder above
+        path = path.resolve().parent
     base = path.name[:-4] if path.suffix.lower() == ".zip" else path.name
     base = re.sub(r"[^A-Za-z0-9._-]", "_", base).strip("._") or "submission"
     name, n = base, 2

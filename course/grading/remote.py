@@ -364,10 +364,11 @@ class Session:
         self.sandbox = sandbox
         return sandbox
 
-    def incident(self, text: str) -> None:
+    def incident(self, text: str, function: str | None = None) -> None:
+        """Record for the feedback what happened to the sandbox (a timeout, a crash), once per kind."""
         if self.spec.incidents:
             with open(self.spec.incidents, "a") as f:
-                f.write(json.dumps({"lesson": self.lesson, "text": text}) + "\n")
+                f.write(json.dumps({"lesson": self.lesson, "function": function, "text": text}) + "\n")
 
     def _budget(self, what: str) -> float:
         left = self.limits.lesson_seconds - self.spent
@@ -387,7 +388,7 @@ class Session:
                 self.timed_out.add(timeout_name)
             tail = sandbox.output_tail(1500)
             self.stop()
-            self.incident(f"{what}: stopped after {seconds:.0f} s")
+            self.incident(f"stopped after {seconds:.0f} s (wall clock)", timeout_name or what)
             raise CheckError(f"{what} did not finish within {seconds:.0f} s and was stopped.\n"
                              f"  hint: look for an endless loop (a `while` whose condition never changes) or "
                              f"work that grows far faster than the input" + _output_note(tail)) from None
@@ -398,12 +399,12 @@ class Session:
             tail = sandbox.output_tail(1500)
             self.stop()
             why = describe_exit(code) if code is not None else "it closed its end of the pipe"
-            self.incident(f"{what}: the process ended ({why})")
+            self.incident(f"the process running it ended: {why}", timeout_name or what)
             raise CheckError(f"{what}: the process running your code ended during the call: {why}."
                              + _output_note(tail)) from None
         except wire.WireError as exc:
             self.stop()
-            self.incident(f"{what}: unreadable reply ({exc})")
+            self.incident(f"unreadable reply ({exc})", timeout_name or what)
             raise CheckError(f"{what}: the grader could not read what your code sent back: {exc}") from None
         finally:
             self.spent += time.monotonic() - start
@@ -593,7 +594,7 @@ class CallState:
             return self._decoder(buffers).decode(node)
         except wire.WireError as exc:
             self.session.stop()
-            self.session.incident(f"{self.text}: unreadable reply ({exc})")
+            self.session.incident(f"unreadable reply ({exc})", fn.name)
             raise CheckError(f"{self.text}: the grader could not read what your code sent back: {exc}") from None
 
 
