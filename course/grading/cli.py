@@ -39,6 +39,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seconds all calls of one lesson's checks may take together, per submission")
     parser.add_argument("--isolation", choices=sandbox.LEVELS, default=None,
                         help="force an isolation level (default: the strongest this machine allows)")
+    parser.add_argument("--sandbox-python", default=None,
+                        help="the Python the sandboxed code runs with (default: this one); it must import NumPy "
+                             "and, at the uid level, be readable by every user")
     parser.add_argument("--reference", type=Path, default=paths.SOLUTIONS, help="the reference solutions (solutions/)")
     parser.add_argument("--checks", type=Path, default=paths.CHECKS, help="the pristine checks (checks/)")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: a new temporary folder)")
@@ -64,7 +67,8 @@ def main_grade(args: argparse.Namespace, log=print) -> tuple[int, list]:
     started = time.monotonic()
     limits = sandbox.Limits(call_seconds=args.timeout, lesson_seconds=args.lesson_budget)
     grader = Grader(work, reference=args.reference, checks=args.checks, extra_checks=args.extra_checks,
-                    lessons=_lessons(args.lessons), limits=limits, level=args.isolation, seed=args.seed)
+                    lessons=_lessons(args.lessons), limits=limits, level=args.isolation, seed=args.seed,
+                    python=args.sandbox_python)
     log(f"isolation: {grader.level} ({sandbox.describe_level(grader.level)})")
     if grader.level == "uid":
         log("warning: without namespaces, the reference and other submissions are protected only by file "

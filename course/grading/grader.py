@@ -97,7 +97,7 @@ class Grader:
     def __init__(self, work: Path, reference: Path = paths.SOLUTIONS, checks: Path = paths.CHECKS,
                  extra_checks: Path | None = None, lessons: list[str] | None = None,
                  limits: Limits | None = None, level: str | None = None, seed: int | None = None,
-                 log=print):
+                 python: str | None = None, log=print):
         self.work = Path(work).resolve()
         self.reference = Path(reference).resolve()
         self.pristine = Path(checks).resolve()
@@ -108,14 +108,18 @@ class Grader:
             raise sandbox.SandboxError("no isolation is available on this machine (not root, no user namespaces); "
                                        "pass --isolation none only for code you trust")
         self.seed = default_seed(self.reference, self.extra) if seed is None else int(seed)
+        self.python = python or os.environ.get(sandbox.PYTHON_ENV) or sys.executable
         self.log = log
         sandbox.prepare_work_dir(self.work, self.level)
         self.root = self.work / "checks-root"
         self.hidden_files: set[str] = set()
         self._copy_checks()
+        os.chmod(self.root, 0o700)  # the pristine and hidden checks: the grader's eyes only
+        self._subs = sandbox.lock_down(self.work / "subs", 0o711 if self.level == "uid" else 0o700)
         wanted = lessons or [l.name for l in curriculum.LESSONS]
         self.lessons = [name for name in wanted if any((self.root / "checks" / name).glob("test_*.py"))]
         self.mpl = sandbox.build_matplotlib_cache(self.work / "mpl")
+        os.chmod(self.mpl, 0o700)
         self.catalog: list[Check] = []
         self.calibration: Result | None = None
 
@@ -147,6 +151,16 @@ class Grader:
             if path.is_file():
                 ref.modules[rel] = path.read_bytes()
         lease = sandbox.UidLease() if self.level in ("namespace", "uid") else None
+        if lease and self.level == "uid":
+            problem = sandbox.check_python_for(lease.uid, self.python)
+            if problem:
+                lease.release()
+                raise sandbox.SandboxError(problem)
+            try:
+                self.protect([], lease.uid)
+            except sandbox.SandboxError:
+                lease.release()
+                raise
         try:
             result = self._run(ref, lease.uid if lease else None, catalog=None)
         finally:
@@ -187,6 +201,14 @@ class Grader:
             lease = sandbox.UidLease() if self.level in ("namespace", "uid") else None
             held.append(lease)
             leases.put(lease)
+        if self.level == "uid":
+            try:
+                for lease in held:
+                    self.protect(submissions, lease.uid)
+            except sandbox.SandboxError:
+                for lease in held:
+                    lease.release()
+                raise
         results: dict[str, Result] = {}
         lock = threading.Lock()
 
@@ -213,7 +235,20 @@ class Grader:
                     lease.release()
         return [results[s.id] for s in sorted(submissions, key=lambda s: s.id)]
 
-    def _boxes(self, sub: Submission, folder: Path) -> dict[str, str]:
+    def protect(self, submissions: list[Submission], uid: int) -> None:
+        """At the uid level, refuse to grade while the sandbox uid could read what it must not."""
+        roots = [self.reference] + ([self.extra] if self.extra else []) + [s.source for s in submissions]
+        if paths.SOLUTIONS.is_dir() and paths.SOLUTIONS.resolve() != self.reference:
+            roots.append(paths.SOLUTIONS)  # the course's own reference, wherever grading reads it from
+        exposed = sandbox.readable_by(uid, [Path(r) for r in roots])
+        if exposed:
+            raise sandbox.SandboxError(
+                "without namespaces, the sandboxed code runs as another user and could read these, "
+                "which it must not: " + ", ".join(exposed) + "\nmake them readable by you only, e.g. "
+                "`chmod -R go-rwx " + " ".join(exposed[:3]) + "`, or grade where namespaces work (as root, "
+                "with unshare)")
+
+    def _boxes(self, sub: Submission, folder: Path, uid: int | None = None) -> dict[str, str]:
         boxes = {}
         for lesson in self.lessons:
             number = curriculum.lesson(lesson).number
@@ -229,7 +264,7 @@ class Grader:
                         src = self.reference / earlier.name / f"{module}.py"
                         if src.is_file():
                             files[f"{earlier.name}/{module}.py"] = src
-            staged = folder / "modules"
+            staged = sandbox.lock_down(folder / "modules")
             for rel, data in sub.modules.items():
                 if rel.startswith(lesson + "/"):
                     dst = staged / rel
@@ -237,28 +272,32 @@ class Grader:
                     dst.write_bytes(data)
                     files[rel] = dst
             box = sandbox.build_box(folder / "boxes" / lesson, lesson, files, self.mpl)
+            if uid is not None and self.level == "uid":  # readable by this submission's sandbox uid only
+                os.chown(box.path, 0, uid)
+                os.chmod(box.path, 0o750)
+            else:
+                os.chmod(box.path, 0o700 if self.level == "uid" else 0o755)
             boxes[lesson] = str(box.path)
         return boxes
 
     def _run(self, sub: Submission, uid: int | None, catalog: list[Check] | None) -> Result:
         started = time.monotonic()
-        folder = self.work / "subs" / sub.id
+        folder = self._subs / sub.id
         if folder.exists():
             shutil.rmtree(folder)
-        (folder / "run").mkdir(parents=True)
-        (folder / "home").mkdir()
-        os.chmod(folder, 0o711 if self.level == "uid" else 0o700)
-        (folder / "boxes").mkdir()
-        os.chmod(folder / "boxes", 0o711 if self.level == "uid" else 0o700)
+        sandbox.lock_down(folder, 0o711 if self.level == "uid" else 0o700)
+        for name in ("run", "home", "tmp"):
+            sandbox.lock_down(folder / name)
+        sandbox.lock_down(folder / "boxes", 0o711 if self.level == "uid" else 0o700)
         result = Result(sub)
         if sub.error:
             result.error = sub.error
             result.checks = [CheckResult(c, 0.0, "failed", f"the submission could not be graded: {sub.error}")
                              for c in (catalog or [])]
             return result
-        spec = SandboxSpec(boxes=self._boxes(sub, folder), level=self.level, limits=self.limits.as_dict(),
+        spec = SandboxSpec(boxes=self._boxes(sub, folder, uid), level=self.level, limits=self.limits.as_dict(),
                            uid=uid, incidents=str(folder / "incidents.jsonl"), writable=[str(folder / "tmp")],
-                           readable=[str(paths.EMBEDDED_DATA), str(self.root / "checks")])
+                           readable=[str(paths.EMBEDDED_DATA), str(self.root / "checks")], python=self.python)
         spec_path = folder / "sandbox.json"
         spec.dump(spec_path)
         out = folder / "results.json"

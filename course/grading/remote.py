@@ -355,7 +355,7 @@ class Session:
         self.stop()
         if self.box is None:
             raise CheckError(f"{self.lesson}: the grader has no files of this lesson to run")
-        sandbox = Sandbox(self.box, self.spec.level, self.limits, uid=self.spec.uid)
+        sandbox = Sandbox(self.box, self.spec.level, self.limits, uid=self.spec.uid, python=self.spec.python)
         try:
             sandbox.start()
         except SandboxError as exc:

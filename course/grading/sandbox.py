@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 UID_BASE, UID_COUNT = 61000, 1000
 LEVELS = ("namespace", "userns", "uid", "none")
 ISOLATION_ENV = "COURSE_SANDBOX_ISOLATION"
+PYTHON_ENV = "COURSE_SANDBOX_PYTHON"  # the interpreter the child runs (default: the grader's own)
 
 
 class SandboxError(RuntimeError):
@@ -129,6 +130,103 @@ class UidLease:
     def release(self) -> None:
         sweep_uid(self.uid)
         self._handle.close()
+
+
+def check_python_for(uid: int, python: str) -> str | None:
+    """Why ``uid`` cannot run ``python`` (with NumPy), or None if it can (uid level only)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the forked helper
+        os.close(r)
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.dup2(w, 1)
+            os.dup2(w, 2)
+            os.execv(python, [python, "-I", "-c", "import numpy"])
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, f"{type(exc).__name__}: {exc}".encode())
+        os._exit(1)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read(4000).decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return None
+    return (f"the sandbox user (uid {uid}) cannot run {python} with NumPy: {out.strip()[-500:]}\n"
+            f"Install Python where every user can read it, or name one with --sandbox-python "
+            f"(or {PYTHON_ENV}).")
+
+
+def readable_by(uid: int, roots: list[Path], limit: int = 5000) -> list[str]:
+    """Which of ``roots`` (files, or folders and the files in them) ``uid`` could read."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the forked helper
+        os.close(r)
+        found = []
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for root in roots:
+                seen = 0
+                for dirpath, _, filenames in os.walk(root) if os.path.isdir(root) else [(os.path.dirname(root), [], [os.path.basename(root)])]:
+                    for name in filenames:
+                        seen += 1
+                        path = os.path.join(dirpath, name)
+                        if seen <= limit and os.access(path, os.R_OK):
+                            found.append(str(root))
+                            break
+                    if found and found[-1] == str(root):
+                        break
+            os.write(w, json.dumps(found).encode())
+        except BaseException:  # noqa: BLE001
+            os.write(w, json.dumps([str(r) for r in roots]).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data or b"[]")
+
+
+def lock_down(path: Path, mode: int = 0o700) -> Path:
+    """A folder of the grader's that no sandbox uid may list or read."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, mode)
+    return path
+
+
+_SUBREAPER = False
+
+
+def become_subreaper() -> None:
+    """Orphans of a sandbox (its forks, once it is killed) become our children, so we can reap them.
+
+    Without a pid namespace, they would go to the machine's init, which in a container may never
+    reap them. Linux only; harmless elsewhere.
+    """
+    global _SUBREAPER
+    if not _SUBREAPER:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            pass
+        _SUBREAPER = True
+
+
+def reap_orphans() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def sweep_uid(uid: int) -> None:
@@ -236,10 +334,11 @@ def _system_paths() -> list[str]:
     return [p for p in paths if os.path.lexists(p)]
 
 
-def _python_paths() -> list[str]:
+def _python_paths(python: str = sys.executable) -> list[str]:
     """What the interpreter needs: its virtual environment and its base installation."""
     out = []
-    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).parent)}:
+    extra = {str(Path(python).parent.parent), str(Path(os.path.realpath(python)).parent.parent)}
+    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).parent)} | extra:
         real = os.path.realpath(p)
         for q in {p, real}:
             if not any(q == s or q.startswith(s.rstrip("/") + "/") for s in ("/usr", "/etc")):
@@ -259,8 +358,10 @@ def files_inside(box: Box, level: str) -> Path:
 class Sandbox:
     """One running child for one box. ``request`` sends a message and waits for its answer."""
 
-    def __init__(self, box: Box, level: str, limits: Limits, uid: int | None = None, scratch: Path | None = None):
+    def __init__(self, box: Box, level: str, limits: Limits, uid: int | None = None, scratch: Path | None = None,
+                 python: str | None = None):
         self.box, self.level, self.limits, self.uid = box, level, limits, uid
+        self.python = python or os.environ.get(PYTHON_ENV) or sys.executable
         self.scratch = scratch or box.path.parent / (box.path.name + ".scratch")
         self.proc: subprocess.Popen | None = None
         self.output: collections.deque = collections.deque()
@@ -292,7 +393,7 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(work / "mpl"), "PYTHONDONTWRITEBYTECODE": "1",
         }
-        argv = [sys.executable, "-I", "-B", str(inside / "runner" / "child.py"), str(inside / "runner" / "config.json")]
+        argv = [self.python, "-I", "-B", str(inside / "runner" / "child.py"), str(inside / "runner" / "config.json")]
         rlimits = {
             "RLIMIT_AS": self.limits.memory_bytes, "RLIMIT_FSIZE": self.limits.file_bytes,
             "RLIMIT_NOFILE": self.limits.open_files, "RLIMIT_CORE": 0,
@@ -302,11 +403,13 @@ class Sandbox:
             rlimits["RLIMIT_NPROC"] = self.limits.processes
         elif self.level == "userns":
             rlimits["RLIMIT_NPROC"] = _count_processes(os.getuid()) + self.limits.processes
+        if not namespaced:
+            become_subreaper()
         if namespaced:
             mountpoint = self.box.path.parent / (self.box.path.name + ".root")
             mountpoint.mkdir(exist_ok=True)
             jail_cfg = {
-                "mountpoint": str(mountpoint), "system": _system_paths(), "readonly": _python_paths(),
+                "mountpoint": str(mountpoint), "system": _system_paths(), "readonly": _python_paths(self.python),
                 "box": str(self.box.path), "tmp_mb": self.limits.tmp_mb, "uid": self.uid,
                 "gid": self.uid, "rlimits": rlimits, "argv": argv, "env": env, "cwd": str(work),
             }
@@ -416,6 +519,8 @@ class Sandbox:
             pass
         if self.uid is not None:
             sweep_uid(self.uid)
+        if self.level not in ("namespace", "userns"):
+            reap_orphans()
         for fd in getattr(self, "_fds", ()):
             try:
                 os.close(fd)
@@ -482,6 +587,7 @@ class SandboxSpec:
     display: str = "lessons"
     incidents: str | None = None  # a JSON-lines file the sandbox sessions append incidents to
     writable: list = field(default_factory=list)  # folders whose files a call may write (pytest's basetemp)
+    python: str | None = None  # the child's interpreter (it must be able to import NumPy)
     readable: list = field(default_factory=list)  # folders whose files a call may be given (the course's data)
 
     def dump(self, path: Path) -> None:
