@@ -140,3 +140,50 @@ def test_the_github_classroom_workflow_has_one_step_per_lesson_with_its_points()
     reporter = steps[-1]
     assert reporter["with"]["runners"] == ",".join(g["id"] for g in graders)
     assert all(f"{g['id'].upper()}_RESULTS" in reporter["env"] for g in graders)
+
+
+# --- course grade, end to end, with hidden checks ----------------------------------------------------
+
+HIDDEN = '''
+import numpy as np
+import pytest
+
+from course.checklib import expect_close
+
+
+@pytest.mark.points(3)
+def test_relu_of_a_large_random_batch_matches_max_z_0(lesson, rng):
+    z = rng.standard_normal((50, 7)) * 10
+    expect_close(lesson.relu(z), np.maximum(z, 0), lesson.relu.text(z))
+'''
+
+
+@pytest.mark.skipif(sandbox.detect() == "none", reason="no sandbox isolation on this machine")
+def test_course_grade_writes_every_export_and_counts_hidden_checks(tmp_path, capsys):
+    import csv
+
+    from course.cli import main
+    from tests.submissions.corpus import write_tree
+
+    hidden = tmp_path / "hidden" / "lesson_02"
+    hidden.mkdir(parents=True)
+    (hidden / "test_more_relu.py").write_text(HIDDEN)
+    write_tree(tmp_path / "subs" / "amy" / "lessons")
+    write_tree(tmp_path / "subs" / "bo, jr" / "lessons", stubs=("lesson_02",))
+    out = tmp_path / "grades"
+    code = main(["grade", str(tmp_path / "subs" / "amy" / "lessons"), str(tmp_path / "subs" / "bo, jr"),
+                 "--out", str(out), "--lessons", "02", "--extra-checks", str(tmp_path / "hidden"), "--workers", "2"])
+    assert code == 0, capsys.readouterr().err
+    with open(out / "gradebook.csv", newline="") as f:
+        book = {row["id"]: row for row in csv.DictReader(f)}
+    assert set(book) == {"amy", "bo__jr"}
+    assert book["amy"]["lesson_02"] == book["amy"]["max"] == "34" and book["amy"]["percent"] == "100.0"
+    assert book["bo__jr"]["total"] == "0"
+    with open(out / "checks.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["hidden"] == "yes"]
+    assert {r["id"] for r in rows} == {"amy", "bo__jr"} and all(r["max"] == "3" for r in rows)
+    assert "(hidden check)" in (out / "feedback" / "bo__jr.md").read_text()
+    data = json.loads((out / "gradescope" / "amy" / "results.json").read_text())
+    assert data["score"] == 34 and any(t["visibility"] == "after_published" for t in data["tests"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["max"] == 34 and run["isolation"] == sandbox.detect()

@@ -180,7 +180,7 @@ def init_params(*args, **kwargs):
 def _hog(*args, **kwargs):
     hog = []
     while True:  # 64 MiB at a time until the memory limit
-        hog.append(bytearray(64 << 20))
+        hog.append(np.empty(64 << 20, dtype=np.uint8))
 
 dense = relu = softmax = forward = _hog
 """
