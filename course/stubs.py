@@ -4,7 +4,7 @@
 sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION``; the stub keeps the signature and the
 docstring and replaces that part with ``raise NotImplementedError("lesson 02: implement softmax")``.
 Each lesson's notebook is written once, as a jupytext percent-format script
-(``solutions/lesson_0N/notebook.py``, clean diffs in review), and becomes
+(``solutions/lesson_0N/lesson_0N.py``, clean diffs in review), and becomes
 ``lessons/lesson_0N/lesson_0N.ipynb`` (no outputs, stable cell ids), which Jupyter and VS Code
 open with no plugin; the site renders the same script.
 """
@@ -20,7 +20,14 @@ from . import paths
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
-NOTEBOOK_SOURCE = "notebook.py"
+
+
+def is_notebook_source(path: Path) -> bool:
+    """``solutions/lesson_0N/lesson_0N.py``: a lesson's notebook, not one of its modules.
+
+    (Not ``notebook.py``: that name shadows Jupyter's own ``notebook`` package in its folder.)
+    """
+    return path.suffix == ".py" and path.stem == path.parent.name and path.stem.startswith("lesson_")
 _DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)\s*\(")
 _SKIP = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
 
@@ -139,7 +146,7 @@ def generate(solutions: Path = paths.SOLUTIONS) -> dict[Path, str]:
             continue
         rel = path.relative_to(solutions)
         text = path.read_text(encoding="utf-8")
-        if path.name == NOTEBOOK_SOURCE:
+        if is_notebook_source(path):
             lesson = path.parent.name
             files[rel.with_name(f"{lesson}.ipynb")] = notebook_from_script(strip_solutions(text, path), lesson)
         elif path.suffix == ".py":

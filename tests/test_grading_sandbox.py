@@ -44,7 +44,7 @@ def make_api(tmp_path, lease):
         for k in range(1, number):
             earlier = f"lesson_{k:02d}"
             for path in (paths.SOLUTIONS / earlier).glob("*.py"):
-                if path.name != "notebook.py":
+                if path.stem != earlier:  # not the lesson's notebook
                     files[f"{earlier}/{path.name}"] = path
         staged = tmp_path / "staged" / lesson / f"{module}.py"
         staged.parent.mkdir(parents=True, exist_ok=True)

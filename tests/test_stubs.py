@@ -69,7 +69,7 @@ def _relative_imports(path):
 @pytest.mark.parametrize("tree", [paths.SOLUTIONS, paths.LESSONS], ids=["solutions", "lessons"])
 def test_a_lesson_imports_only_earlier_lessons(tree):
     for path in sorted(tree.glob("lesson_*/*.py")):
-        if path.name == stubs.NOTEBOOK_SOURCE:
+        if stubs.is_notebook_source(path):
             continue  # notebooks import the tree as `lessons` (course.notebook.setup)
         number = int(path.parent.name.split("_")[1])
         for node in _relative_imports(path):

@@ -2,7 +2,7 @@
 
 What they add to a plain MkDocs + Material + mkdocs-jupyter build:
 
-- **One source of truth.** Each lesson page is ``solutions/lesson_0N/notebook.py``, the script the
+- **One source of truth.** Each lesson page is ``solutions/lesson_0N/lesson_0N.py``, the script the
   learner's ``lessons/lesson_0N/lesson_0N.ipynb`` is generated from, executed top to bottom in
   its own folder against the reference (``COURSE_TREE=solutions``), on the embedded MNIST subset
   unless ``MNIST_DIR`` is set, two notebooks at a time, then rendered by mkdocs-jupyter as

@@ -27,7 +27,7 @@ _ITEM = re.compile(r"^(\*{0,2}\w+(?:\s*\([^)]*\))?(?:,\s*\w+)*):\s+(.*)$")
 
 def notebook_source(lesson: curriculum.Lesson) -> Path:
     """The one source of a lesson's notebook: the learner's .ipynb and the site both come from it."""
-    return paths.SOLUTIONS / lesson.name / "notebook.py"
+    return paths.SOLUTIONS / lesson.name / f"{lesson.name}.py"
 
 
 def lesson_page(lesson: curriculum.Lesson) -> str:
