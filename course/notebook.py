@@ -43,5 +43,6 @@ def setup(tree: str | Path | None = None, quiet: bool = False) -> Path:
     except ImportError:  # pragma: no cover
         pass
     if not quiet:
-        print(f"lessons -> {root}")
+        shown = root.relative_to(paths.REPO) if root.is_relative_to(paths.REPO) else root
+        print(f"lessons -> {shown}/")
     return root
