@@ -179,13 +179,15 @@ def time_to_target(result: dict) -> str:
     return "not reached"
 
 
-def course_train(data_dir: Path) -> str:
+def course_train(data_dir: Path, threads: int | None) -> str:
     """``course train --target solutions`` end to end, in a fresh interpreter (loading, training,
     evaluating, figures)."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
+        threads = ["--threads", str(threads)] if threads else []
         proc = subprocess.run([sys.executable, "-m", "course", "train", "--target", "solutions",
-                               "--data-dir", str(data_dir), "--out", tmp], cwd=REPO, capture_output=True, text=True)
+                               "--data-dir", str(data_dir), "--out", tmp, *threads], cwd=REPO,
+                              capture_output=True, text=True)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             return f"failed ({proc.returncode}): {proc.stderr[-500:]}"
@@ -202,8 +204,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.16)
     parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit NumPy's BLAS, PyTorch and scikit-learn to this many threads "
+                             "(default: as configured, usually one per core)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["torch", "sklearn", "course-train"])
     args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    for module in ("torch", "sklearn.neural_network"):  # load their thread pools before limiting them
+        try:
+            import_module(module)
+        except ImportError:
+            pass
+    with threadpool_limits(limits=args.threads):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
 
     data_dir, is_full = resolve_data_dir(args.data_dir)
     if not is_full:
@@ -221,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             torch = import_module("torch")
         except ImportError:
             print("PyTorch is not installed: its column is skipped (pip install torch==2.13.0).")
+        if torch is not None and args.threads:
+            torch.set_num_threads(args.threads)
     if "sklearn" not in args.skip:
         import_module("sklearn.neural_network")  # imported before threadpoolctl looks
 
@@ -270,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     slowest = max(sum(r["epoch_seconds"]) for r in results["numpy"].values())
     print(f"numpy: worst test accuracy {worst:.2%} (target >= {TARGET:.1%}), longest training {slowest:.2f}s (target <= 3s)")
     if "course-train" not in args.skip:
-        print(f"course train --target solutions --data-dir {args.data_dir or data_dir}: {course_train(data_dir)}")
+        print(f"course train --target solutions --data-dir {args.data_dir or data_dir}"
+              f"{f' --threads {args.threads}' if args.threads else ''}: {course_train(data_dir, args.threads)}")
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     print(f"load average {' '.join(f'{v:.2f}' for v in load)} (after)")
     return 0

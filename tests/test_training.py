@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -109,6 +110,23 @@ def test_an_unfinished_tree_names_the_lesson_to_finish_without_a_traceback(tmp_p
     assert f"{label} is not finished yet" in proc.stderr and function in proc.stderr, proc.stderr
     assert f"pytest checks/{lesson}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_stub_raising_during_training_names_its_lesson_without_a_traceback(tmp_path):
+    # Not an untouched stub (the pre-flight reading of the files lets it through): it raises when called.
+    tree = tmp_path / "submission"
+    shutil.copytree(paths.SOLUTIONS, tree, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", "kernel-*"))
+    path = tree / "lesson_04" / "backward.py"
+    path.write_text(path.read_text() + textwrap.dedent("""
+
+        def backward(params, cache, y_onehot):
+            grads = {}  # started, not finished
+            raise NotImplementedError("lesson 04: implement backward")
+        """))
+    proc = _train("--target", str(tree), "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "lesson 04 is not finished yet: backward" in proc.stderr, proc.stderr
+    assert "pytest checks/lesson_04" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_an_unfinished_lesson_06_still_trains_and_skips_only_the_figures(tmp_path):
