@@ -25,7 +25,7 @@ script prints seconds per epoch (median over epochs and seeds), the ratios numpy
 numpy/sklearn, test accuracy per seed, and the training time until the test accuracy first
 reaches 98.0%. It also reports the BLAS libraries and threads (threadpoolctl, with OpenBLAS's
 ``architecture``: the kernel that ran), $OPENBLAS_CORETYPE, the machine's load average, and times
-``course train --target solutions`` end to end. PyTorch is optional (``pip install
+``course train --target solutions`` end to end, as a learner runs it. PyTorch is optional (``pip install
 torch==2.13.0``); without it its column says so.
 """
 
@@ -184,7 +184,7 @@ def course_train(data_dir: Path, threads: int | None) -> str:
     evaluating, figures)."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        threads = ["--threads", str(threads)] if threads else []
+        threads = ["--threads", str(threads)] if threads else []  # else course train's own default (1)
         proc = subprocess.run([sys.executable, "-m", "course", "train", "--target", "solutions",
                                "--data-dir", str(data_dir), "--out", tmp, *threads], cwd=REPO,
                               capture_output=True, text=True)
