@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ FULL_MNIST = paths.REPO.parent / "shared" / "data" / "mnist"
 def _env(**extra: str) -> dict[str, str]:
     """The environment of a learner with no full MNIST configured (so the subset is used)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k != "MNIST_DIR"}
-    env["XDG_CACHE_HOME"] = str(paths.REPO / ".no-cache-for-tests")  # no cached full set either
+    env["XDG_CACHE_HOME"] = str(Path(tempfile.gettempdir()) / "course-tests-empty-cache")  # no cached full set
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
