@@ -318,10 +318,12 @@ def _train(args: argparse.Namespace) -> int:
         print(f"  (the machine is busy: load {busy:.1f} on {os.cpu_count()} CPUs. Multi-threaded BLAS can then be "
               f"many times slower on these small matrices; if training crawls, try --threads 1)")
     if not is_full:
-        print("\n  NOTE: no full MNIST set configured, so this trains on the EMBEDDED SUBSET\n"
-              f"  ({data_dir}: 6,000 training and 1,000 test images). Expect a lower accuracy than\n"
-              "  the 98% of the full set. For the full 70,000 images run `course data` once, or pass\n"
-              "  --data-dir DIR (or set $MNIST_DIR).\n", file=sys.stderr, flush=True)
+        what = ("no full MNIST set configured, so this trains on the EMBEDDED SUBSET\n"
+                f"  ({data_dir}: 6,000 training and 1,000 test images).\n "
+                if data_dir == paths.EMBEDDED_DATA else f"{data_dir} does not hold the full MNIST set.")
+        print(f"\n  NOTE: {what} Expect a lower accuracy than the 98% of the full set.\n"
+              "  For the full 70,000 images run `course data` once, or pass --data-dir DIR (or set $MNIST_DIR).\n",
+              file=sys.stderr, flush=True)
 
     data = code["data"]
     (x_train_raw, y_train_all), (x_test_raw, y_test) = _calling(
@@ -332,7 +334,8 @@ def _train(args: argparse.Namespace) -> int:
     x_train, y_train, x_val, y_val = _calling("train_val_split", tree, data.train_val_split,
                                               x_all, y_train_all, val_size, seed=0)
     loaded = time.perf_counter()
-    print(f"data: {'full MNIST' if is_full else 'embedded subset'} from {data_dir}\n"
+    print(f"data: {'full MNIST' if is_full else 'embedded subset' if data_dir == paths.EMBEDDED_DATA else 'a subset'} "
+          f"from {data_dir}\n"
           f"      {len(x_train):,} training, {len(x_val):,} validation, {len(x_test):,} test images "
           f"({loaded - started:.1f}s to load)")
 
