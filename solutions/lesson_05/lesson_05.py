@@ -208,8 +208,8 @@ plt.show()
 # %% [markdown]
 # Plain gradient descent bounces across the steep direction (a larger learning rate would make
 # it diverge there) and crawls along the flat one: each step shrinks $w_1$ by only 1.8%. Momentum
-# builds up speed along the floor and overshoots the minimum (the star) a little, but ends up
-# close to it, with a loss about a hundred times smaller. On MNIST, momentum 0.9 lets the
+# builds up speed along the floor, overshoots the minimum (the star), swings back, and after 40
+# steps its loss is about a hundred times smaller. On MNIST, momentum 0.9 lets the
 # network reach in a few epochs what plain SGD needs many more for.
 #
 # ## A learning-rate schedule
