@@ -122,6 +122,8 @@ class Grader:
         os.chmod(self.mpl, 0o700)
         self.catalog: list[Check] = []
         self.calibration: Result | None = None
+        self._live: set[subprocess.Popen] = set()
+        self._stopping = False
 
     # setup ---------------------------------------------------------------------------------------
 
@@ -226,10 +228,20 @@ class Grader:
                 if progress:
                     progress(result, len(results), len(submissions))
 
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
         try:
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                list(pool.map(one, submissions))
+            list(pool.map(one, submissions))
+        except KeyboardInterrupt:  # stop every grading run now, not when each one ends
+            self._stopping = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(self._live):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            raise
         finally:
+            pool.shutdown(wait=not self._stopping)
             for lease in held:
                 if lease:
                     lease.release()
@@ -310,8 +322,11 @@ class Grader:
                "OMP_NUM_THREADS": "1", "COURSE_SANDBOX": str(spec_path), "COURSE_SEED": str(self.seed),
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
         budget = len(self.lessons) * (self.limits.lesson_seconds + self.limits.start_seconds + 60) + 120
+        if self._stopping:
+            raise KeyboardInterrupt
         proc = subprocess.Popen(cmd, cwd=folder / "run", env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self._live.add(proc)
         try:
             output, _ = proc.communicate(timeout=budget)
         except subprocess.TimeoutExpired:
@@ -319,6 +334,7 @@ class Grader:
             output, _ = proc.communicate()
             result.error = f"the grading run took longer than {budget:.0f} s and was stopped"
         finally:
+            self._live.discard(proc)
             if uid is not None:
                 sandbox.sweep_uid(uid)
         tail = output.decode("utf-8", "replace")[-4000:]

@@ -65,6 +65,8 @@ def build_root(cfg):
     root = cfg["mountpoint"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=755")
+    os.makedirs(root + "/tmp", exist_ok=True)  # first, so that what is bound under /tmp stays visible
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_mb']}m,mode=1777")
     for path in cfg["system"]:
         _bind(root, path)
     for path in cfg["readonly"]:
@@ -74,8 +76,6 @@ def build_root(cfg):
     _bind(root, cfg["box"], "/box")
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_mb']}m,mode=1777")
     os.chroot(root)
     os.chdir("/")
     for folder in ("/tmp/work", "/tmp/files"):
@@ -116,6 +116,8 @@ def main():
     if pid == 0:
         try:
             become_child(cfg)
+        except BaseException as exc:  # noqa: BLE001 - say why, then fail
+            print(f"sandbox: could not start the child: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
             os._exit(71)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

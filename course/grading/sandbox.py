@@ -345,6 +345,18 @@ def _python_paths(python: str = sys.executable) -> list[str]:
                 out.append(q)
     exe = os.path.realpath(sys.executable)
     out.append(os.path.dirname(exe))
+    from .. import paths  # other folders the interpreter imports from (a .pth), never the course's own
+
+    repo = os.path.realpath(paths.REPO)
+    prefixes = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)]
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if not real or not os.path.isdir(real) or real in ("/", repo):
+            continue
+        inside_repo = real.startswith(repo + "/")
+        inside_prefix = any(real == p or real.startswith(p + "/") for p in prefixes)
+        if not inside_repo and not inside_prefix and not real.startswith(("/usr/", "/etc/")):
+            out.append(real)
     return sorted(set(out))
 
 
