@@ -27,7 +27,7 @@ GRAD_REL_TOL = 1e-6
 
 __all__ = [
     "RTOL", "ATOL", "RTOL32", "ATOL32", "GRAD_REL_TOL", "CheckError", "call_text", "fail", "diagnose",
-    "expect", "expect_array", "expect_close", "expect_unchanged", "expect_raises", "describe",
+    "expect", "expect_array", "expect_close", "expect_unchanged", "expect_raises", "expect_like", "describe",
     "preview",
 ]
 
@@ -143,6 +143,47 @@ def expect_close(actual: Any, expected: Any, call: str, *, rtol: float = RTOL, a
         worst = f" (largest difference {err[idx]:.3g} at index {tuple(int(i) for i in idx)})"
     fail(call, got=_show(actual) + worst, expected=_show(expected) if isinstance(expected, np.ndarray)
          else repr(expected), mistake=mistake, hint=hint)
+
+
+def _unlike(actual: Any, template: Any, where: str) -> str | None:
+    """Why ``actual`` does not have the form of ``template`` (None when it does)."""
+    if isinstance(template, type):
+        ok = isinstance(actual, template)
+        return None if ok else f"{where} is {describe(actual)}, expected a {template.__name__}"
+    if isinstance(template, np.ndarray):
+        if type(actual) is not np.ndarray:
+            return f"{where} is {describe(actual)}, expected an array of shape {template.shape}"
+        return None if actual.shape == template.shape else \
+            f"{where} has shape {actual.shape}, expected {template.shape}"
+    if isinstance(template, float):
+        ok = isinstance(actual, (float, np.floating)) or (type(actual) is np.ndarray and actual.shape == ())
+        return None if ok else f"{where} is {describe(actual)}, expected a number"
+    if isinstance(template, dict):
+        if not isinstance(actual, dict):
+            return f"{where} is {describe(actual)}, expected a dict with keys {sorted(template)}"
+        missing = sorted(set(template) - set(actual))
+        if missing:
+            return f"{where} has keys {sorted(actual)}, expected {sorted(template)}"
+        return next((r for k in template if (r := _unlike(actual[k], template[k], f"{where}[{k!r}]"))), None)
+    if isinstance(template, (tuple, list)):
+        if not isinstance(actual, (tuple, list)) or len(actual) != len(template):
+            return f"{where} is {describe(actual)}, expected {len(template)} values"
+        return next((r for i, t in enumerate(template) if (r := _unlike(actual[i], t, f"{where}[{i}]"))), None)
+    return None
+
+
+def expect_like(actual: Any, template: Any, call: str, what: str = "the result") -> None:
+    """Check that ``actual`` has the documented form of ``template``: the same types, keys and shapes.
+
+    In a template, an array stands for an array of its shape, ``0.0`` for any number, a type for any
+    instance of it, and dicts, tuples and lists for containers of the same keys or length.
+    A check of another property (purity, say) calls this first, so that it counts only for a
+    function that really returns something.
+    """
+    problem = _unlike(actual, template, what)
+    if problem:
+        fail(call, detail=problem,
+             hint="return what the docstring promises; this check counts only for a function that does its job")
 
 
 def expect_unchanged(before: Any, after: Any, call: str, name: str) -> None:

@@ -75,15 +75,6 @@ def search(out: Path, secret: dict[str, Path]) -> list[str]:
     return sorted(set(found))
 
 
-def _defuse_markers(text: str) -> str:
-    """The tool that defines the markers spelled so that no line of the edition holds one."""
-    for marker in (stubs.BEGIN, stubs.END):
-        word, rest = marker.split(" ", 2)[1], marker.split(" ", 2)[2]
-        text = text.replace(f'"{marker}"', f'"# {word} " + "{rest}"')
-        text = text.replace(marker, f"# {word} {rest.lower()}")
-    return text
-
-
 def release(out: Path, repo: Path = paths.REPO, solutions: Path = paths.SOLUTIONS) -> list[Path]:
     """Write the student edition to ``out`` (which must not exist or be empty); return the files written."""
     out = Path(out)
@@ -99,10 +90,6 @@ def release(out: Path, repo: Path = paths.REPO, solutions: Path = paths.SOLUTION
         for name in FOLDERS:
             if (repo / name).is_dir():
                 shutil.copytree(repo / name, out / name, ignore=SKIP, symlinks=False)
-        for path in sorted((out / "course").rglob("*.py")):
-            text = path.read_text(encoding="utf-8")
-            if stubs.BEGIN in text or stubs.END in text:
-                path.write_text(_defuse_markers(text), encoding="utf-8")
         lessons = out / "lessons"
         for rel, text in stubs.generate(solutions).items():
             target = lessons / rel

@@ -81,3 +81,19 @@ def test_checks_never_import_a_tree_directly(path):
         for name in names:
             assert not re.match(r"(lessons|solutions)\b", name) and not (isinstance(node, ast.ImportFrom) and node.level), \
                 f"{path}: imports {name!r}; checks reach the code under test only through the fixtures"
+
+
+@pytest.mark.parametrize("lesson", BUILT)
+def test_no_check_passes_on_functions_that_return_none(lesson, tmp_path):
+    """A do-nothing implementation (each graded function of the lesson returns None) earns nothing."""
+    import shutil
+
+    tree = tmp_path / "do-nothing"
+    shutil.copytree(paths.SOLUTIONS, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    for module, functions in curriculum.lesson(lesson).modules.items():
+        path = tree / lesson / f"{module}.py"
+        path.write_text(path.read_text() + "".join(f"\n\ndef {f}(*args, **kwargs):\n    return None\n" for f in functions))
+    results = run_checks(tree, [lesson])
+    assert results["checks"], results["output"]
+    passing = [c["check"] for c in results["checks"] if c["outcome"] == "passed"]
+    assert not passing, f"checks of {lesson} that pass when every function returns None: {passing}"

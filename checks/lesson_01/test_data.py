@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course.checklib import (CheckError, expect, expect_array, expect_close, expect_raises,
+from course.checklib import (expect_like, CheckError, expect, expect_array, expect_close, expect_raises,
                              expect_unchanged, fail)
 from course.paths import EMBEDDED_DATA
 
@@ -354,7 +354,8 @@ def test_preprocess_images_accepts_already_flat_images(lesson, rng):
 def test_preprocess_images_does_not_modify_its_input(lesson, rng):
     images = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     before = images.copy()
-    lesson.preprocess_images(images)
+    out = lesson.preprocess_images(images)
+    expect_like(out, np.empty((3, 784)), lesson.preprocess_images.text(images))
     expect_unchanged(before, images, lesson.preprocess_images.text(images), "images")
 
 
@@ -499,7 +500,9 @@ def test_train_val_split_gives_the_same_split_for_the_same_seed(lesson):
 def test_train_val_split_does_not_modify_its_inputs(lesson):
     x, y = _ids(50)
     before = {"x": x.copy(), "y": y.copy()}
-    lesson.train_val_split(x, y, val_size=10, seed=0)
+    out = lesson.train_val_split(x, y, val_size=10, seed=0)
+    expect_like(out, (np.empty((40, 3)), np.empty(40), np.empty((10, 3)), np.empty(10)),
+                lesson.train_val_split.text(x, y, val_size=10, seed=0))
     expect_unchanged(before, {"x": x, "y": y}, lesson.train_val_split.text(x, y, val_size=10, seed=0), "arguments")
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course.checklib import (GRAD_REL_TOL, RTOL, ATOL, describe, diagnose, expect, expect_array,
+from course.checklib import (expect_like, GRAD_REL_TOL, RTOL, ATOL, describe, diagnose, expect, expect_array,
                              expect_close, expect_unchanged, fail, preview)
 
 # Entries of a gradient smaller than this are compared in absolute terms (error / GRAD_FLOOR):
@@ -50,16 +50,13 @@ def _loss(params, x, y):
 def _numerical_gradient(f, x, h=H):
     """Centred differences in float64, on a copy of ``x``: the independent witness."""
     x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        f_plus = f(x)
-        x[i] = old - h
-        f_minus = f(x)
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+    slopes = np.empty(x.size)
+    for i in range(x.size):
+        step = np.zeros(x.size)
+        step[i] = h
+        step = step.reshape(x.shape)
+        slopes[i] = (f(x + step) - f(x - step)) / (2 * h)  # f evaluated on fresh arrays
+    return slopes.reshape(x.shape)
 
 
 def _numerical_grads(params, x, y):
@@ -187,9 +184,9 @@ def test_softmax_cross_entropy_backward_matches_the_numerical_gradient_of_the_lo
 def test_softmax_cross_entropy_backward_rows_sum_to_zero(lesson, n, c, seed):
     """Property: probs and y_onehot both sum to 1 in each row, so each row of dz2 sums to 0 and
     only the true class gets a negative gradient (raising its logit lowers the loss)."""
-    rng = np.random.default_rng(seed)
-    probs = _softmax(rng.standard_normal((n, c)) * 3)
-    labels = rng.integers(0, c, n)
+    gen = np.random.default_rng(seed)
+    probs = _softmax(gen.standard_normal((n, c)) * 3)
+    labels = gen.integers(0, c, n)
     y = np.eye(c)[labels]
     out = lesson.softmax_cross_entropy_backward(probs, y)
     call = lesson.softmax_cross_entropy_backward.text(probs, y)
@@ -217,7 +214,8 @@ def test_softmax_cross_entropy_backward_does_not_modify_its_inputs(lesson, rng):
     probs = _softmax(rng.standard_normal((5, 4)))
     y = np.eye(4)[rng.integers(0, 4, 5)]
     before = {"probs": probs.copy(), "y_onehot": y.copy()}
-    lesson.softmax_cross_entropy_backward(probs, y)
+    expect_like(lesson.softmax_cross_entropy_backward(probs, y), np.empty((5, 4)),
+                lesson.softmax_cross_entropy_backward.text(probs, y))
     expect_unchanged(before, {"probs": probs, "y_onehot": y},
                      lesson.softmax_cross_entropy_backward.text(probs, y), "arguments")
 
@@ -310,7 +308,8 @@ def test_dense_backward_keeps_float32(lesson, rng):
 def test_dense_backward_does_not_modify_its_inputs(lesson, rng):
     x, W, dout = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
     before = {"dout": dout.copy(), "x": x.copy(), "W": W.copy()}
-    lesson.dense_backward(dout, x, W)
+    expect_like(lesson.dense_backward(dout, x, W), (np.empty((4, 3)), np.empty((3, 2)), np.empty(2)),
+                lesson.dense_backward.text(dout, x, W))
     expect_unchanged(before, {"dout": dout, "x": x, "W": W}, lesson.dense_backward.text(dout, x, W), "arguments")
 
 
@@ -369,7 +368,7 @@ def test_relu_backward_keeps_shape_and_float32(lesson, rng):
 def test_relu_backward_does_not_modify_its_inputs(lesson, rng):
     z, dout = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     before = {"dout": dout.copy(), "z": z.copy()}
-    lesson.relu_backward(dout, z)
+    expect_like(lesson.relu_backward(dout, z), np.empty((4, 5)), lesson.relu_backward.text(dout, z))
     expect_unchanged(before, {"dout": dout, "z": z}, lesson.relu_backward.text(dout, z), "arguments")
 
 
@@ -456,7 +455,8 @@ def test_backward_does_not_modify_params_cache_or_labels(lesson, rng):
     cache = _forward(params, x)
     before = {"params": _copy(params), "cache": _copy(cache), "y_onehot": y.copy()}
     call = lesson.backward.text(params, cache, y)
-    lesson.backward(params, cache, y)
+    grads = lesson.backward(params, cache, y)
+    expect_like(grads, {k: np.empty(v.shape) for k, v in params.items()}, call)
     expect(set(cache) == set(before["cache"]), call, got=f"cache keys {sorted(cache)} after the call",
            expected=f"cache keys {sorted(before['cache'])}, as before the call",
            detail="the input `cache` was modified by the call: keys were added or removed",

@@ -7,7 +7,7 @@ The expected values are derivatives known in closed form.
 import numpy as np
 import pytest
 
-from course.checklib import expect, expect_array, expect_close, expect_unchanged
+from course.checklib import expect_like, expect, expect_array, expect_close, expect_unchanged
 
 # numerical_gradient against a known derivative, in float64. With h = 1e-5 centred differences
 # of smooth functions of order 1 are good to about 1e-10 (truncation h**2, rounding 1e-16 / h).
@@ -109,7 +109,7 @@ def test_numerical_gradient_restores_x_exactly(lesson, rng):
     x = rng.standard_normal((3, 4)) * 0.37
     before = x.copy()
     call = lesson.numerical_gradient.text(_cube, x)
-    lesson.numerical_gradient(_cube, x)
+    expect_like(lesson.numerical_gradient(_cube, x), np.empty((3, 4)), call)
     changed = int(np.sum(before != x))
     expect(np.array_equal(before, x), call,
            detail=f"after the call, {changed} of the {x.size} entries of x differ from before (largest change "

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course.checklib import RTOL32, ATOL32, CheckError, expect, expect_array, expect_close, expect_unchanged
+from course.checklib import expect_like, RTOL32, ATOL32, CheckError, expect, expect_array, expect_close, expect_unchanged
 from course.paths import EMBEDDED_DATA
 
 # fit in float32 against the checks' float64 gradient descent: about 6 significant digits.
@@ -151,7 +151,7 @@ def test_sgd_update_does_not_modify_params_or_grads(lesson, rng):
     params, grads = _params(rng, dtype=np.float64), _params(rng, dtype=np.float64)
     before_params, before_grads = _copy(params), _copy(grads)
     call = lesson.sgd_update.text(params, grads, 0.5)
-    lesson.sgd_update(params, grads, 0.5)
+    expect_like(lesson.sgd_update(params, grads, 0.5), {k: np.empty(v.shape) for k, v in params.items()}, call)
     expect_unchanged(before_params, params, call, "params")
     expect_unchanged(before_grads, grads, call, "grads")
 
@@ -230,7 +230,8 @@ def test_momentum_update_does_not_modify_params_grads_or_velocity(lesson, rng):
     params, grads, velocity = (_params(rng, dtype=np.float64) for _ in range(3))
     before = {"params": _copy(params), "grads": _copy(grads), "velocity": _copy(velocity)}
     call = lesson.momentum_update.text(params, grads, velocity, 0.1, momentum=0.9)
-    lesson.momentum_update(params, grads, velocity, 0.1, momentum=0.9)
+    shapes = {k: np.empty(v.shape) for k, v in params.items()}
+    expect_like(lesson.momentum_update(params, grads, velocity, 0.1, momentum=0.9), (shapes, shapes), call)
     for name, now in (("params", params), ("grads", grads), ("velocity", velocity)):
         expect_unchanged(before[name], now, call, name)
 
@@ -357,7 +358,8 @@ def test_train_step_does_not_modify_params_or_the_batch(lesson, rng):
     velocity = {k: np.full_like(v, 0.01) for k, v in params.items()}
     before = {"params": _copy(params), "velocity": _copy(velocity), "xb": x.copy(), "yb_onehot": y.copy()}
     call = lesson.train_step.text(params, x, y, 0.1, velocity=velocity, momentum=0.9)
-    lesson.train_step(params, x, y, 0.1, velocity=velocity, momentum=0.9)
+    shapes = {k: np.empty(v.shape) for k, v in params.items()}
+    expect_like(lesson.train_step(params, x, y, 0.1, velocity=velocity, momentum=0.9), (shapes, shapes, 0.0), call)
     for name, now in (("params", params), ("velocity", velocity), ("xb", x), ("yb_onehot", y)):
         expect_unchanged(before[name], now, call, name)
 
@@ -666,7 +668,8 @@ def test_fit_does_not_modify_the_starting_params_or_the_data(lesson, rng):
     before = {"params": _copy(params), "x_train": x.copy(), "y_train": y.copy(), "x_val": x_val.copy(),
               "y_val": y_val.copy()}
     call = lesson.fit.text(params, x, y, x_val, y_val, epochs=2, batch_size=16)
-    lesson.fit(params, x, y, x_val, y_val, epochs=2, batch_size=16)
+    shapes = {k: np.empty(v.shape) for k, v in params.items()}
+    expect_like(lesson.fit(params, x, y, x_val, y_val, epochs=2, batch_size=16), (shapes, dict), call)
     for name, now in (("params", params), ("x_train", x), ("y_train", y), ("x_val", x_val), ("y_val", y_val)):
         expect_unchanged(before[name], now, call, name)
 

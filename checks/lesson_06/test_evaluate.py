@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 
-from course.checklib import expect, expect_array, expect_close, expect_unchanged  # noqa: E402
+from course.checklib import expect_like, expect, expect_array, expect_close, expect_unchanged  # noqa: E402
 
 # Metrics are ratios of small counts computed in float64: tight.
 METRIC_RTOL, METRIC_ATOL = 1e-9, 1e-12
@@ -122,8 +122,9 @@ def test_predict_leaves_params_and_images_unchanged(lesson, rng):
     params, x = _small_params(rng), rng.random((5, 6)) - 0.5
     before_params = {k: v.copy() for k, v in params.items()}
     before_x = x.copy()
-    lesson.predict(params, x)
+    out = lesson.predict(params, x)
     call = lesson.predict.text(params, x)
+    expect_like(out, np.empty(5), call)
     expect_unchanged(before_params, params, call, "params")
     expect_unchanged(before_x, x, call, "x")
 
@@ -215,7 +216,8 @@ def test_confusion_matrix_rows_count_true_labels_and_columns_count_predictions(l
 def test_confusion_matrix_leaves_the_labels_unchanged(lesson, rng):
     y_true, y_pred = _random_labels(rng, n=50)
     before = {"y_true": y_true.copy(), "y_pred": y_pred.copy()}
-    lesson.confusion_matrix(y_true, y_pred, num_classes=10)
+    expect_like(lesson.confusion_matrix(y_true, y_pred, num_classes=10), np.empty((10, 10)),
+                lesson.confusion_matrix.text(y_true, y_pred, num_classes=10))
     expect_unchanged(before, {"y_true": y_true, "y_pred": y_pred},
                      lesson.confusion_matrix.text(y_true, y_pred, num_classes=10), "labels")
 
@@ -285,7 +287,8 @@ def test_precision_recall_f1_leaves_the_confusion_matrix_unchanged(lesson, rng):
     cm = _confusion(*_random_labels(rng), 10)
     before = cm.copy()
     with np.errstate(all="ignore"):
-        lesson.precision_recall_f1(cm)
+        out = lesson.precision_recall_f1(cm)
+    expect_like(out, (np.empty(10), np.empty(10), np.empty(10)), lesson.precision_recall_f1.text(cm))
     expect_unchanged(before, cm, lesson.precision_recall_f1.text(cm), "cm")
 
 
@@ -359,7 +362,7 @@ def test_most_confused_pairs_returns_at_most_k_pairs_with_nonzero_counts(lesson)
 def test_most_confused_pairs_leaves_the_confusion_matrix_unchanged(lesson, rng):
     cm = _confusion(*_random_labels(rng), 10)
     before = cm.copy()
-    lesson.most_confused_pairs(cm, k=3)
+    expect_like(lesson.most_confused_pairs(cm, k=3), list, lesson.most_confused_pairs.text(cm, k=3))
     expect_unchanged(before, cm, lesson.most_confused_pairs.text(cm, k=3), "cm")
 
 
