@@ -318,11 +318,11 @@ def test_train_step_lowers_the_loss_on_a_fixed_batch(lesson, rng):
     x, y = rng.random((32, 20)), _one_hot(rng.integers(0, 10, 32))
     call = lesson.train_step.text(params, x, y, 0.5)
     losses, p = [], params
-    for _ in range(25):
+    for _ in range(60):  # worst ratio over 300 seeds on the reference: 0.52
         p, _, loss = lesson.train_step(p, x, y, 0.5)
         losses.append(float(loss))
     final = _loss(p, x, y)
-    expect(final < 0.7 * losses[0], call + " repeated 25 times on the same batch",
+    expect(final < 0.7 * losses[0], call + " repeated 60 times on the same batch",
            got=f"losses {losses[0]:.3f} (first step), {losses[-1]:.3f} (last step), {final:.3f} (after)",
            expected=f"the loss to fall below 70% of {losses[0]:.3f}",
            mistake="updating with the wrong sign (p + lr * g)" if final > losses[0] else None,
