@@ -24,7 +24,7 @@ def describe(value: Any) -> str:
             return f"{kind} of {len(value)} items"
         return f"{kind}(" + ", ".join(describe(v) for v in value) + ")"
     if isinstance(value, os.PathLike):
-        return f"path '{Path(value).name}'"
+        return repr(Path(value).name)
     if isinstance(value, (int, float, bool, str)) or value is None:
         text = repr(value)
         return text if len(text) < 60 else text[:57] + "..."
