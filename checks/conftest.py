@@ -21,11 +21,14 @@ from course import paths
 from course.target import CheckError, LessonAPI
 
 try:
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     # The fixtures handed to property checks hold no state, so reusing them across examples is safe.
     settings.register_profile("checks", derandomize=True, deadline=None, max_examples=40,
                               database=None, print_blob=False,
+                              # No "explain" phase: it reruns a failing check many times to say
+                              # which argument mattered, seconds per failing check on a stub.
+                              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
                               suppress_health_check=[HealthCheck.function_scoped_fixture])
     settings.load_profile("checks")
 except ImportError:  # pragma: no cover - hypothesis is a learner dependency
