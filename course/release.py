@@ -42,29 +42,14 @@ def secret_lines(solutions: Path = paths.SOLUTIONS, public: tuple[Path, ...] = (
     line must not appear anywhere in the student edition, docs included.
     """
     secret = stubs.solution_lines(solutions)
-    seen = "\n".join(text for root in public for text in _texts(root))
+    seen = "\n".join(text for root in public for _, text in stubs.text_files(root))
     return {line: path for line, path in secret.items() if line not in seen}
-
-
-def _texts(root: Path):
-    for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-        if path.is_file() and path.suffix not in {".gz", ".npz", ".png", ".pyc", ".ico", ".woff2"}:
-            try:
-                yield path.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue
 
 
 def search(out: Path, secret: dict[str, Path]) -> list[str]:
     """Every solution marker, and every secret line (found as a substring), in the files under ``out``."""
     found = []
-    for path in sorted(out.rglob("*")):
-        if not path.is_file() or path.suffix in {".gz", ".npz", ".png", ".pyc"}:
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for path, text in stubs.text_files(out):
         for number, line in enumerate(text.splitlines(), start=1):
             if stubs.BEGIN in line or stubs.END in line:
                 found.append(f"{path}:{number}: solution marker")

@@ -100,17 +100,24 @@ def solution_lines(solutions: Path = paths.SOLUTIONS) -> dict[str, Path]:
     return found
 
 
+_BINARY = {".gz", ".npz", ".png", ".pyc", ".ico", ".woff2"}
+
+
+def text_files(root: Path):
+    """``(path, text)`` for every text file under ``root`` (or ``root`` itself), caches and binaries left out."""
+    for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+        if path.is_file() and not _SKIP & set(path.parts) and path.suffix not in _BINARY:
+            try:
+                yield path, path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+
+
 def find_leaks(tree: Path, solutions: Path = paths.SOLUTIONS) -> list[str]:
     """Solution markers or solution lines that appear anywhere in ``tree``."""
     secret = solution_lines(solutions)
     leaks = []
-    for path in sorted(tree.rglob("*")):
-        if not path.is_file() or _SKIP & set(path.parts) or path.suffix in {".gz", ".npz", ".png", ".pyc"}:
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for path, text in text_files(tree):
         for number, line in enumerate(text.splitlines(), start=1):
             clean = line.strip().strip('",').replace('\\"', '"').replace("\\n", "").strip()
             if BEGIN in line or END in line:
